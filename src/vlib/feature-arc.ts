@@ -21,6 +21,10 @@ export interface FeatureArcDefinition {
   readonly startNodes: readonly string[];
   /** Where a packet goes after the last enabled feature. */
   readonly endNode: string;
+  /** For arcs whose ends are per interface (`<if>-output` → `<if>-tx`): the start node of an interface. */
+  readonly startNodeFor?: (swIfIndex: number) => string;
+  /** …and its end node. */
+  readonly endNodeFor?: (swIfIndex: number) => string;
 }
 
 export interface FeatureDefinition {
@@ -186,7 +190,7 @@ export class FeatureArcs {
       arc.chainOf[swIfIndex] = 0;
       return;
     }
-    nodes.push(arc.definition.endNode);
+    nodes.push(arc.definition.endNodeFor?.(swIfIndex) ?? arc.definition.endNode);
     const nexts = new Int32Array(nodes.length);
     nexts[0] = -1;
     for (let p = 1; p < nodes.length; p++) nexts[p] = this.graph.addNext(nodes[p - 1], nodes[p]);
@@ -194,7 +198,8 @@ export class FeatureArcs {
     // a packet in flight may still point at an old one, which stays valid.
     const chainIndex = this.chains.length;
     this.chains.push({ nexts });
-    for (const start of arc.definition.startNodes) {
+    const startNodes = arc.definition.startNodeFor === undefined ? arc.definition.startNodes : [arc.definition.startNodeFor(swIfIndex)];
+    for (const start of startNodes) {
       let starts = arc.startNexts.get(start);
       if (starts === undefined || starts.length <= chainIndex) {
         const grown = new Int32Array(Math.max(chainIndex + 1, (starts?.length ?? 0) * 2, 16)).fill(-1);
