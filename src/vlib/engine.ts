@@ -635,7 +635,9 @@ export class Engine {
     if (this.sleepTimer !== null) this.wake();
   }
 
+  /** Queues the next turn unless one is queued already (wake() may run during a turn). */
   private scheduleTurn(): void {
+    if (this.immediate !== null) return;
     this.immediate = setImmediate(this.turn);
   }
 
@@ -653,6 +655,7 @@ export class Engine {
       this.scheduleTurn();
       return;
     }
+    if (this.immediate !== null) return; // woken during this turn: the next turn is queued
     const next = this.timers.nextExpiryMs();
     const wait = Number.isFinite(next) ? Math.max(1, Math.min(1000, next - this.nowMs())) : 1000;
     this.sleepTimer = setTimeout(() => {

@@ -418,3 +418,27 @@ test('feature arcs: packets visit enabled features in order per interface, then 
   assert.deepEqual(visits.filter((v) => v.endsWith(':0')), ['end:0']);
   assert.throws(() => vm.features.enable('arc', 'nope', 1, true), /'nope' is not a feature on arc 'arc'/);
 });
+
+test('waking the engine during a turn queues one next turn, not two', async () => {
+  const vm = new Engine({ buffers: 16, mode: 'adaptive' });
+  let polls = 0;
+  const rt = vm.registerNode({
+    name: 'rearm',
+    type: 'input',
+    state: 'interrupt',
+    nexts: { drop: 'error-drop' },
+    process(ctx, buffers) {
+      polls++;
+      if (polls < 20) ctx.engine.interrupt(ctx); // re-arms itself from inside the turn
+      // Moving a packet makes the turn schedule its successor itself, as well as the wake.
+      return ctx.pool.alloc(buffers, 0, 1);
+    },
+  });
+  vm.start();
+  vm.interrupt(rt);
+  await new Promise((r) => setTimeout(r, 200));
+  vm.stop();
+  assert.equal(polls, 20);
+  // One turn per poll plus one idle turn; a duplicated turn per wake would double this.
+  assert.ok(vm.loops <= 25, `loops ${vm.loops}`);
+});
