@@ -1,0 +1,223 @@
+// ip4-local (VPP's ip4-local, vnet/ip/ip4_forward.c): packets whose destination is one of
+// our addresses — ip4-lookup sent them here because the adjacency in opaque word 0 is LOCAL
+// (VPP's receive DPO). Current data points at the IPv4 header. Before handing a packet to
+// its protocol it checks, as VPP does, the source (unless the packet is locally originated):
+// a source that is one of our own addresses is spoofed, a source with no route back is a
+// source lookup miss (except to 255.255.255.255); and the UDP and TCP checksums, unless zero
+// (UDP: none sent) or BufferFlag.L4_CHECKSUM_CORRECT is already set (it is set on success).
+// The next comes from a table by IP protocol: ICMP → ip4-icmp-input, UDP → ip4-udp-lookup,
+// TCP → tcp4-input once that node has been added as a next (vm.addNext('ip4-local',
+// 'tcp4-input')); any other protocol is answered with ICMP protocol unreachable (RFC 1122
+// §3.2.2.1) through ip4-icmp-error. Fragments are dropped, counted: VPP reassembles them
+// first, vecnet has no reassembly yet.
+
+import { BufferFlag, OPAQUE_WORDS, type BufferPool } from '../src/vlib/buffer-pool.ts';
+import { defineNode, indices } from '../src/vlib/node.ts';
+import type { NodeContext } from '../src/vlib/node-runtime.ts';
+import { AdjacencyKind } from '../src/vnet/fib/adjacency.ts';
+import { icmpErrorWord, OPAQUE_ADJACENCY, OPAQUE_ICMP_ERROR } from '../src/vnet/ip4-opaque.ts';
+import type {} from '../src/vnet/vnet.ts';
+import { checksumFold, checksumSum, ip4PseudoHeaderSum } from '../src/wire/checksum.ts';
+import { Icmp4Type, Icmp4UnreachableCode } from '../src/wire/icmp4.ts';
+import { IpProtocol } from '../src/wire/ip4.ts';
+import { formatForwardTrace, packetFlowHash } from './ip4-lookup.ts';
+
+const NEXTS = { drop: 'error-drop', icmp: 'ip4-icmp-input', udp: 'ip4-udp-lookup', icmpError: 'ip4-icmp-error' } as const;
+const NEXT = indices(NEXTS);
+
+const ERRORS = {
+  unknownProtocol: 'unknown ip protocol',
+  tcpChecksum: 'bad tcp checksum',
+  udpChecksum: 'bad udp checksum',
+  udpLength: 'inconsistent udp/ip lengths',
+  sourceLookupMiss: 'ip4 source lookup miss',
+  spoofed: 'ip4 spoofed local-address packet drops',
+  notLocal: 'destination is not a local address',
+  fragment: 'fragments dropped (no reassembly)',
+  malformed: 'malformed ip4 packet',
+} as const;
+const ERROR = indices(ERRORS);
+
+/** The node a protocol goes to when it has been added as a next (VPP: ip4_register_protocol). */
+const PROTOCOL_NODES: Readonly<Record<number, string>> = { [IpProtocol.TCP]: 'tcp4-input' };
+
+const PROTOCOL_UNREACHABLE = icmpErrorWord(Icmp4Type.DESTINATION_UNREACHABLE, Icmp4UnreachableCode.PROTOCOL_UNREACHABLE);
+/** A protocol table entry meaning "no node": answer with protocol unreachable. */
+const UNKNOWN = 0xffff;
+
+interface State {
+  /** IP protocol → next index, or UNKNOWN. */
+  readonly byProtocol: Uint16Array;
+  /** ctx.nextNames.length when the table was built: a new next rebuilds it. */
+  builtFor: number;
+}
+const states = new WeakMap<NodeContext, State>();
+
+function stateOf(ctx: NodeContext): State {
+  let s = states.get(ctx);
+  if (s === undefined) {
+    s = { byProtocol: new Uint16Array(256), builtFor: -1 };
+    states.set(ctx, s);
+  }
+  if (s.builtFor !== ctx.nextNames.length) {
+    s.byProtocol.fill(UNKNOWN);
+    s.byProtocol[IpProtocol.ICMP] = NEXT.icmp;
+    s.byProtocol[IpProtocol.UDP] = NEXT.udp;
+    for (const [protocol, name] of Object.entries(PROTOCOL_NODES)) {
+      const k = ctx.nextNames.indexOf(name);
+      if (k >= 0) s.byProtocol[Number(protocol)] = k;
+    }
+    s.builtFor = ctx.nextNames.length;
+  }
+  return s;
+}
+
+/**
+ * The folded one's complement sum of `count` bytes from `offset` in a packet that may be
+ * chained: each buffer's part is summed alone, and a part that starts at an odd position of
+ * the range is byte-swapped before it is added (RFC 1071 §2(B)). Bytes past the chain count
+ * as absent (the caller has checked the lengths).
+ */
+function packetSum(pool: BufferPool, bi: number, offset: number, count: number, initial: number): number {
+  const bytes = pool.bytes;
+  if ((pool.flags[bi] & BufferFlag.NEXT_PRESENT) === 0) return checksumSum(bytes, offset, count, initial);
+  let sum = checksumFold(initial >>> 0);
+  let at = offset;
+  let end = pool.current[bi] + pool.length[bi];
+  let done = 0;
+  for (;;) {
+    const take = Math.min(count - done, end - at);
+    if (take > 0) {
+      let part = checksumSum(bytes, at, take, 0);
+      if ((done & 1) !== 0) part = ((part & 0xff) << 8) | (part >>> 8);
+      sum = checksumFold(sum + part);
+      done += take;
+    }
+    if (done >= count || (pool.flags[bi] & BufferFlag.NEXT_PRESENT) === 0) return sum;
+    bi = pool.nextBuffer[bi];
+    at = pool.current[bi];
+    end = at + pool.length[bi];
+  }
+}
+
+/** Everything but ICMP/UDP with a good or absent checksum; returns the next. */
+function checkPacket(ctx: NodeContext, state: State, bi: number, cache: SourceCache): number {
+  const pool = ctx.pool;
+  const bytes = pool.bytes;
+  const vnet = ctx.engine.vnet;
+  const cur = pool.current[bi];
+  const inBuffer = pool.length[bi];
+  const f = pool.flags[bi];
+  const inChain = (f & BufferFlag.NEXT_PRESENT) !== 0 ? inBuffer + pool.chainRest[bi] : inBuffer;
+  let k = -1;
+  if (inBuffer < 20 || cur + 20 > bytes.length) {
+    k = ERROR.malformed;
+  } else {
+    const headerLength = (bytes[cur] & 0xf) << 2;
+    const total = (bytes[cur + 2] << 8) | bytes[cur + 3];
+    const adj = pool.opaque[bi * OPAQUE_WORDS + OPAQUE_ADJACENCY];
+    if (headerLength < 20 || headerLength > inBuffer || total < headerLength || total > inChain) k = ERROR.malformed;
+    else if (vnet.adjacencies.kind[adj] !== AdjacencyKind.LOCAL || adj >= vnet.adjacencies.count) k = ERROR.notLocal;
+    else if ((((bytes[cur + 6] << 8) | bytes[cur + 7]) & 0x3fff) !== 0) k = ERROR.fragment;
+    else {
+      const src = readU32(bytes, cur + 12);
+      const dst = readU32(bytes, cur + 16);
+      if ((f & BufferFlag.LOCALLY_ORIGINATED) === 0) {
+        const fib = vnet.interfaces.fibIndex[pool.rxInterface[bi]];
+        const srcKind = sourceKind(ctx, cache, fib, src);
+        if (srcKind === AdjacencyKind.LOCAL) k = ERROR.spoofed;
+        else if (srcKind === AdjacencyKind.DROP && dst !== 0xffffffff) k = ERROR.sourceLookupMiss;
+      }
+      if (k < 0) {
+        const protocol = bytes[cur + 9];
+        const next = state.byProtocol[protocol];
+        const l4 = cur + headerLength;
+        const l4Length = total - headerLength;
+        if (next === UNKNOWN) {
+          ctx.errors[ERROR.unknownProtocol]++;
+          pool.opaque[bi * OPAQUE_WORDS + OPAQUE_ICMP_ERROR] = PROTOCOL_UNREACHABLE;
+          return NEXT.icmpError;
+        }
+        if (protocol === IpProtocol.UDP) {
+          const udpLength = l4Length < 8 || l4 + 8 > cur + inBuffer ? -1 : (bytes[l4 + 4] << 8) | bytes[l4 + 5];
+          if (udpLength < 8 || udpLength > l4Length) k = ERROR.udpLength;
+          else if (((bytes[l4 + 6] << 8) | bytes[l4 + 7]) !== 0 && (f & BufferFlag.L4_CHECKSUM_CORRECT) === 0) {
+            // RFC 768: the sum over pseudo-header, header and data, checksum included, is all ones.
+            if (packetSum(pool, bi, l4, udpLength, ip4PseudoHeaderSum(src, dst, IpProtocol.UDP, udpLength)) !== 0xffff) {
+              k = ERROR.udpChecksum;
+            } else {
+              pool.flags[bi] = f | BufferFlag.L4_CHECKSUM_CORRECT;
+            }
+          }
+        } else if (protocol === IpProtocol.TCP && (f & BufferFlag.L4_CHECKSUM_CORRECT) === 0) {
+          // RFC 9293 §3.1: the checksum covers the pseudo-header and the whole segment.
+          if (packetSum(pool, bi, l4, l4Length, ip4PseudoHeaderSum(src, dst, IpProtocol.TCP, l4Length)) !== 0xffff) {
+            k = ERROR.tcpChecksum;
+          } else {
+            pool.flags[bi] = f | BufferFlag.L4_CHECKSUM_CORRECT;
+          }
+        }
+        if (k < 0) return next;
+      }
+    }
+  }
+  ctx.errors[k]++;
+  pool.error[bi] = ctx.errorBase + k;
+  return NEXT.drop;
+}
+
+/** VPP's ip4_local_last_check_t: the source of the previous packet and what its lookup gave. */
+interface SourceCache {
+  fib: number;
+  src: number;
+  kind: number;
+}
+
+/** The adjacency kind of bucket 0 of the source's load-balance (VPP: ip4_local_check_src). */
+function sourceKind(ctx: NodeContext, cache: SourceCache, fib: number, src: number): number {
+  if (cache.fib === fib && cache.src === src) return cache.kind;
+  const vnet = ctx.engine.vnet;
+  const mtrie = vnet.fib.mtries[fib];
+  let kind: number = AdjacencyKind.DROP;
+  if (mtrie !== undefined) {
+    const lb = mtrie.lookup(src);
+    kind = vnet.adjacencies.kind[vnet.loadBalances.buckets[vnet.loadBalances.start[lb]]];
+  }
+  cache.fib = fib;
+  cache.src = src;
+  cache.kind = kind;
+  return kind;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+const sourceCaches = new WeakMap<NodeContext, SourceCache>();
+
+export default defineNode({
+  name: 'ip4-local',
+  type: 'internal',
+  nexts: NEXTS,
+  errors: ERRORS,
+  trace: (ctx, bi) => formatForwardTrace(ctx, bi, packetFlowHash(ctx, bi)),
+  process(ctx, buffers, n, nexts) {
+    const state = stateOf(ctx);
+    let cache = sourceCaches.get(ctx);
+    if (cache === undefined) sourceCaches.set(ctx, (cache = { fib: -1, src: 0, kind: 0 }));
+    // The cache lives for one frame: the FIB may change between frames.
+    cache.fib = -1;
+    let firstNext = -1;
+    let mixed = false;
+    for (let i = 0; i < n; i++) {
+      const next = checkPacket(ctx, state, buffers[i], cache);
+      if (next !== firstNext) {
+        if (firstNext < 0) firstNext = next;
+        else mixed = true;
+      }
+      nexts[i] = next;
+    }
+    if (!mixed && n > 0) ctx.toSingleNext(firstNext);
+    return n;
+  },
+});
