@@ -1,11 +1,11 @@
 // Text layout helpers for CLI output in VPP's style: fixed columns, centred headers and
 // C printf-like number forms (`%.2e` prints 2.8427e7, not 2.84e+7).
 
-/** Centres `text` in `width` columns (VPP's `%=Ns`); longer text is returned whole. */
+/** Centres `text` in `width` columns as VPP's `%=Ns` does: the odd space goes on the left. */
 export function center(text: string, width: number): string {
   if (text.length >= width) return text;
-  const left = Math.floor((width - text.length) / 2);
-  return ' '.repeat(left) + text + ' '.repeat(width - text.length - left);
+  const right = Math.floor((width - text.length) / 2);
+  return ' '.repeat(width - text.length - right) + text + ' '.repeat(right);
 }
 
 /** `value` in C's `%.{digits}e` form but with VPP's short exponent: 2.8427e7, 0.0000e0. */

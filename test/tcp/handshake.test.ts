@@ -185,6 +185,15 @@ describe('tcp state SYN-SENT', () => {
     assert.equal(client.state, TcpState.SYN_SENT);
   });
 
+  it('a shutdown before the handshake completes sends the FIN once ESTABLISHED', () => {
+    const { net, client } = pairIn('SYN_SENT');
+    net.a.stack.shutdown(client);
+    assert.equal(client.state, TcpState.SYN_SENT);
+    net.settle();
+    assert.equal(client.state, TcpState.FIN_WAIT_2);
+    assert.equal(net.b.accepted[0].state, TcpState.CLOSE_WAIT);
+  });
+
   it('simultaneous open: SYNs cross, both pass SYN-RECEIVED to ESTABLISHED', () => {
     const net = heldNet();
     const a = net.a.connect(net.b, 2000, 1000);

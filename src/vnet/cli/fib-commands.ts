@@ -13,6 +13,7 @@
 
 import { CliError, type CliInput, type CliOutput, type CliRegistry } from '../../vlib/cli.ts';
 import type { Engine } from '../../vlib/engine.ts';
+import { center } from '../../vlib/format.ts';
 import { formatIp4, formatMac, ip4Mask, parseIp4, parseIp4Prefix } from '../../wire/address.ts';
 import { ADJACENCY_KIND_NAMES } from '../fib/adjacency.ts';
 import { SOURCE_DISPLAY_NAMES, type FibEntryInfo, type FibPath, type RoutePath } from '../fib/ip4-fib.ts';
@@ -22,13 +23,6 @@ type Registry = CliRegistry<Engine>;
 /** Words that end a `via` path's optional interface. */
 const ROUTE_KEYWORDS = new Set(['via', 'weight', 'table', 'preference']);
 const MAX_TABLE_ID = 0xffffffff;
-
-/** VPP's `%=Ns`: centred, the odd space on the left (vppinfra's justify). */
-function vppCenter(text: string, width: number): string {
-  if (text.length >= width) return text;
-  const right = Math.floor((width - text.length) / 2);
-  return ' '.repeat(width - text.length - right) + text + ' '.repeat(right);
-}
 
 function prefixText(address: number, length: number): string {
   return `${formatIp4(address)}/${length}`;
@@ -264,7 +258,7 @@ function showIpFib(vm: Engine, input: CliInput, out: CliOutput): void {
     if (summary) {
       const counts = new Array<number>(33).fill(0);
       for (const e of fib.entries(t.fibIndex)) counts[e.length]++;
-      lines.push(`${vppCenter('Prefix length', 20)}${vppCenter('Count', 16)}`);
+      lines.push(`${center('Prefix length', 20)}${center('Count', 16)}`);
       counts.forEach((n, length) => {
         if (n > 0) lines.push(`${String(length).padStart(20)}${String(n).padStart(16)}`);
       });
@@ -308,13 +302,13 @@ function showIpNeighbors(vm: Engine, input: CliInput, out: CliOutput): void {
   const ifs = vm.vnet.interfaces;
   const rows = vm.vnet.neighbors.all().filter((n) => sw < 0 || n.swIfIndex === sw);
   // VPP's format_ip_neighbor: "%=12U%=40U%=6U%=20U%U", the age right-aligned.
-  const lines = [`${vppCenter('Age', 12)}${vppCenter('IP', 40)}${vppCenter('Flags', 6)}${vppCenter('Ethernet', 20)}${vppCenter('Interface', 24)}`];
+  const lines = [`${center('Age', 12)}${center('IP', 40)}${center('Flags', 6)}${center('Ethernet', 20)}${center('Interface', 24)}`];
   const json: unknown[] = [];
   for (const n of rows) {
     const age = ((now - n.updatedNs) / 1e9).toFixed(4);
     const flags = n.isStatic ? 'S' : 'D';
     const mac = formatMac(n.mac);
-    lines.push(`${age.padStart(12)}${vppCenter(formatIp4(n.address), 40)}${vppCenter(flags, 6)}${vppCenter(mac, 20)}${ifs.names[n.swIfIndex]}`);
+    lines.push(`${age.padStart(12)}${center(formatIp4(n.address), 40)}${center(flags, 6)}${center(mac, 20)}${ifs.names[n.swIfIndex]}`);
     json.push({ age: Number(age), ip: formatIp4(n.address), flags, ethernet: mac, interface: ifs.names[n.swIfIndex] });
   }
   out.print(lines.join('\n'));
