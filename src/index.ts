@@ -17,7 +17,7 @@ export { definePlugin, type PluginDefinition, type NextArcDefinition } from './v
 export type { NodeType, ProcessNodeFunction } from './vlib/node.ts';
 export type { NodeRuntime } from './vlib/node-runtime.ts';
 export type { FeatureArcDefinition, FeatureDefinition } from './vlib/feature-arc.ts';
-export { defineConfigSection, type ConfigSectionSpec, type ConfigValues } from './cli/startup-conf.ts';
+export { defineConfigSection, type ConfigSectionSpec, type ConfigValues } from './vlib/startup-conf.ts';
 export { readPcap, readPcapFile, writePcapFile, PcapWriter, type PcapFile, type PcapPacket } from './vlib/pcap.ts';
 export { InterfaceCounter, type Interfaces } from './vnet/interface.ts';
 export * from './wire/address.ts';

@@ -46,7 +46,7 @@ import {
   validateConfigTree,
   type ConfigSection,
   type StartupConfig,
-} from './startup-conf.ts';
+} from '../vlib/startup-conf.ts';
 
 /** A start-up failure: `message` is the one line printed. */
 export class StartupError extends Error {

@@ -56,7 +56,7 @@ export const TcpEvent = {
   CLOSED: 1 << 7,
 } as const;
 
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EINVAL' | 'ENOTCONN' | 'EPIPE' | 'ENOBUFS';
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EINVAL';
 
 export class TcpConnection implements CongestionState {
   /** Pool slot; stable while the connection lives. */

@@ -22,7 +22,7 @@ import type { NodeRuntime } from './node-runtime.ts';
 import { readPcapFile, writePcapFile } from './pcap.ts';
 import type { PluginDefinition } from './plugin.ts';
 import { attachPlugins, type PluginRecord } from './plugin-loader.ts';
-import type { StartupConfig } from '../cli/startup-conf.ts';
+import type { StartupConfig } from './startup-conf.ts';
 import { parseIp4, parseMac } from '../wire/address.ts';
 import { internetChecksum } from '../wire/checksum.ts';
 import { fillTcp4Checksum } from '../wire/tcp.ts';

@@ -31,7 +31,7 @@ import {
   type ConfigSectionSpec,
   type PluginsConfig,
   type StartupConfig,
-} from '../cli/startup-conf.ts';
+} from './startup-conf.ts';
 
 /** The repository's own plugin folder, used when startup.conf names no `path`. */
 export const DEFAULT_PLUGIN_PATH = fileURLToPath(new URL('../../plugins/', import.meta.url)).replace(/\/$/, '');

@@ -9,7 +9,7 @@ import type { CliCommand } from './cli.ts';
 import type { Engine } from './engine.ts';
 import type { FeatureArcDefinition, FeatureDefinition } from './feature-arc.ts';
 import type { NodeDefinition } from './node.ts';
-import type { ConfigSectionSpec, ConfigValues } from '../cli/startup-conf.ts';
+import type { ConfigSectionSpec, ConfigValues } from './startup-conf.ts';
 
 /**
  * A next arc added to an existing node: `from` gains a next to `to` (VPP's

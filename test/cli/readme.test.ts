@@ -12,7 +12,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseStartupConfig } from '../../src/cli/startup-conf.ts';
+import { parseStartupConfig } from '../../src/vlib/startup-conf.ts';
 import { ctl, killEngines, REPO, scratch, startEngine, type RunningEngine } from './processes.ts';
 
 const README = readFileSync(join(REPO, 'README.md'), 'utf8');

@@ -169,8 +169,10 @@ test('pg-input: a rate limits the stream to about that many packets per second',
   vm.start();
   await new Promise((resolve) => setTimeout(resolve, 500));
   vm.stop();
-  // 100 packets in 0.5 s, give or take the scheduling of a shared machine.
-  assert.ok(seen.length >= 50 && seen.length <= 120, `sent ${seen.length}`);
+  // 100 packets in 0.5 s. Never more than the rate allows (plus one frame of burst); fewer
+  // only when a loaded machine starves the loop, so the lower bound is loose.
+  assert.ok(seen.length <= 100 + 8 + 12, `sent ${seen.length}: more than the rate allows`);
+  assert.ok(seen.length >= 10, `sent ${seen.length}: the stream hardly ran`);
   assert.match(vm.cli('show packet-generator'), /rate 2\.00e2 pps/);
 });
 

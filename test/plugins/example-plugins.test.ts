@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine } from '../../src/index.ts';
 import { loadPluginsWithConfig } from '../../src/vlib/plugin-loader.ts';
-import { createConfigSchema, parseConfigTree } from '../../src/cli/startup-conf.ts';
+import { createConfigSchema, parseConfigTree } from '../../src/vlib/startup-conf.ts';
 
 async function start(config: string) {
   const reports: string[] = [];

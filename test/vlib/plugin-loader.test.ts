@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '../../src/vlib/engine.ts';
 import { registerDaemonCommands } from '../../src/cli/commands.ts';
-import { ConfigError, createConfigSchema, parseConfigTree } from '../../src/cli/startup-conf.ts';
+import { ConfigError, createConfigSchema, parseConfigTree } from '../../src/vlib/startup-conf.ts';
 import { definePlugin, type PluginDefinition } from '../../src/vlib/plugin.ts';
 import {
   attachPlugins,

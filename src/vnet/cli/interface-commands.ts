@@ -6,19 +6,12 @@
 
 import { CliError, type CliInput, type CliOutput, type CliRegistry } from '../../vlib/cli.ts';
 import type { Engine } from '../../vlib/engine.ts';
+import { center } from '../../vlib/format.ts';
 import { formatIp4 } from '../../wire/address.ts';
 import { INTERFACE_COUNTER_NAMES, InterfaceCounter, Interfaces } from '../interface.ts';
 import type {} from '../vnet.ts';
 
 type Registry = CliRegistry<Engine>;
-
-/** VPP's `%=Ns`: centred in `width` columns, the odd space on the left. */
-export function vppCenter(text: string, width: number): string {
-  if (text.length >= width) return text;
-  const extra = width - text.length;
-  const left = Math.ceil(extra / 2);
-  return ' '.repeat(left) + text + ' '.repeat(extra - left);
-}
 
 /** Reads an interface name and returns its sw_if_index; an unknown name is the error. */
 export function readInterface(vm: Engine, input: CliInput, what = 'interface'): number {
@@ -185,11 +178,11 @@ function showInterfaces(vm: Engine, list: readonly number[], out: CliOutput): vo
   });
   out.json(rows);
   out.print(
-    `${vppCenter('Name', 32)}${vppCenter('Idx', 5)}${vppCenter('State', 10)}${vppCenter('MTU (L3/IP4/IP6/MPLS)', 21)}` +
-      `${vppCenter('Counter', 16)}${vppCenter('Count', 16)}`,
+    `${center('Name', 32)}${center('Idx', 5)}${center('State', 10)}${center('MTU (L3/IP4/IP6/MPLS)', 21)}` +
+      `${center('Counter', 16)}${center('Count', 16)}`,
   );
   for (const r of rows) {
-    const head = `${r.name.padEnd(32)}${vppCenter(String(r.index), 5)}${vppCenter(r.state, 10)}${vppCenter(r.mtu, 21)}`;
+    const head = `${r.name.padEnd(32)}${center(String(r.index), 5)}${center(r.state, 10)}${center(r.mtu, 21)}`;
     const counters = Object.entries(r.counters).map(([name, value]) => `${name.padEnd(16)}${String(value).padStart(16)}`);
     if (counters.length === 0) {
       out.print(head);
@@ -230,9 +223,9 @@ function showHardware(vm: Engine, list: readonly number[], brief: boolean, out: 
     details: sw === 0 ? [] : (ifs.devices[sw]?.formatHardware?.(sw) ?? []),
   }));
   out.json(rows);
-  out.print(`${vppCenter('Name', 32)}${vppCenter('Idx', 6)}${vppCenter('Link', 8)}Hardware`);
+  out.print(`${center('Name', 32)}${center('Idx', 6)}${center('Link', 8)}Hardware`);
   for (const r of rows) {
-    out.print(`${r.name.padEnd(32)}${vppCenter(String(r.index), 6)}${vppCenter(r.link, 8)}${r.name}`);
+    out.print(`${r.name.padEnd(32)}${center(String(r.index), 6)}${center(r.link, 8)}${r.name}`);
     if (brief) continue;
     out.print('  Link speed: unknown');
     if (r.mac === null) out.print('  local');

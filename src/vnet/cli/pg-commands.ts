@@ -9,10 +9,10 @@
 
 import { CliError, type CliInput, type CliRegistry } from '../../vlib/cli.ts';
 import type { Engine } from '../../vlib/engine.ts';
-import { exponential } from '../../vlib/format.ts';
+import { center, exponential } from '../../vlib/format.ts';
 import { buildPgPackets, parsePgData, type PgPacketSpec } from '../devices/pg-edit.ts';
 import { PacketGenerator } from '../devices/pg.ts';
-import { readInterface, vppCenter } from './interface-commands.ts';
+import { readInterface } from './interface-commands.ts';
 import type {} from '../vnet.ts';
 
 type Registry = CliRegistry<Engine>;
@@ -203,10 +203,10 @@ export function registerPgCommands(cli: Registry): void {
         out.print('no streams currently defined');
         return;
       }
-      out.print(`${'Name'.padEnd(16)}${vppCenter('Enabled', 12)}${vppCenter('Count', 16)}Parameters`);
+      out.print(`${'Name'.padEnd(16)}${center('Enabled', 12)}${center('Count', 16)}Parameters`);
       for (const r of rows) {
         out.print(
-          `${r.name.padEnd(16)}${vppCenter(r.enabled ? 'Yes' : 'No', 12)}${vppCenter(String(r.count), 16)}` +
+          `${r.name.padEnd(16)}${center(r.enabled ? 'Yes' : 'No', 12)}${center(String(r.count), 16)}` +
             `limit ${r.limit}, rate ${exponential(r.rate, 2)} pps, size ${r.minSize}-${r.maxSize}, buffer-size ${dataSize}, worker 0, `,
         );
         if (verbose) {

@@ -30,7 +30,7 @@ import {
   type ConfigSectionSpec,
   type SectionValues,
   type StartupConfig,
-} from '../../src/cli/startup-conf.ts';
+} from '../../src/vlib/startup-conf.ts';
 
 const FILE = 'startup.conf';
 
