@@ -30,7 +30,7 @@ export interface BenchRow {
 }
 
 const cases: (() => BenchCase | BenchCase[])[] = [];
-const reports: (() => string[])[] = [];
+const reports: (() => string[] | Promise<string[]>)[] = [];
 
 /** Registers cases; `make` runs only when the benches run (setup stays out of imports). */
 export function vectorBench(make: () => BenchCase | BenchCase[]): void {
@@ -38,21 +38,30 @@ export function vectorBench(make: () => BenchCase | BenchCase[]): void {
 }
 
 /** Registers extra lines (build times, memory, allocation checks) printed after the table. */
-export function benchReport(make: () => string[]): void {
+export function benchReport(make: () => string[] | Promise<string[]>): void {
   reports.push(make);
 }
 
-/** Runs `fn` `iterations` times and reports heap growth and GC count across the run. */
-export function allocationCheck(fn: () => unknown, iterations: number): { heapDeltaBytes: number; gcCount: number } {
+/**
+ * Runs `fn` `iterations` times and reports heap growth and the GCs that ran meanwhile.
+ * GC entries reach a PerformanceObserver asynchronously, so the count is read after the
+ * event loop has delivered them.
+ */
+export async function allocationCheck(fn: () => unknown, iterations: number): Promise<{ heapDeltaBytes: number; gcCount: number }> {
   for (let i = 0; i < Math.min(iterations, 10000); i++) fn(); // warm up: JIT and pools settle
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let warm-up GCs be delivered first
   let gcCount = 0;
+  let counting = false;
   const observer = new PerformanceObserver((list) => {
-    gcCount += list.getEntries().length;
+    if (counting) gcCount += list.getEntries().length;
   });
   observer.observe({ entryTypes: ['gc'] });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  counting = true;
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < iterations; i++) fn();
   const after = process.memoryUsage().heapUsed;
+  await new Promise((resolve) => setTimeout(resolve, 100));
   observer.disconnect();
   return { heapDeltaBytes: after - before, gcCount };
 }
@@ -74,7 +83,8 @@ export async function runBenches(filter?: RegExp): Promise<{ rows: BenchRow[]; l
       });
     }
   }
-  const lines = reports.flatMap((r) => r());
+  const lines: string[] = [];
+  for (const r of reports) lines.push(...(await r()));
   return { rows, lines };
 }
 

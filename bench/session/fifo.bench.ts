@@ -70,12 +70,16 @@ for (const chunk of SIZES) {
   ]);
 }
 
-benchReport(() =>
-  SIZES.map((chunk) => {
-    const { heapDeltaBytes, gcCount } = allocationCheck(inOrder(chunk), 100_000);
-    return `fifo ${chunk} B steady state (100000 vectors of ${CHUNKS}): heap ${(heapDeltaBytes / 1024).toFixed(1)} KiB, ${gcCount} GCs`
-      + (chunk > 64 ? ' (copies of more than 64 B make subarray views: see copyBytes)' : '');
-  }),
-);
+benchReport(async () => {
+  const lines: string[] = [];
+  for (const chunk of SIZES) {
+    const { heapDeltaBytes, gcCount } = await allocationCheck(inOrder(chunk), 100_000);
+    lines.push(
+      `fifo ${chunk} B steady state (100000 vectors of ${CHUNKS}): heap ${(heapDeltaBytes / 1024).toFixed(1)} KiB, ${gcCount} GCs` +
+        (chunk > 64 ? ' (copies of more than 64 B make subarray views: see copyBytes)' : ''),
+    );
+  }
+  return lines;
+});
 
 await runIfMain(import.meta.url);

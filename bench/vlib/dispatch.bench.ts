@@ -84,11 +84,11 @@ for (const style of STYLES) {
   );
 }
 
-benchReport(() => {
+benchReport(async () => {
   const lines: string[] = [];
   for (const style of STYLES) {
     const { vm, step } = buildChain(256, style);
-    const { heapDeltaBytes, gcCount } = allocationCheck(step, 200_000);
+    const { heapDeltaBytes, gcCount } = await allocationCheck(step, 200_000);
     lines.push(
       `dispatch steady state (${style}, 200000 frames of 256): heap ${(heapDeltaBytes / 1024).toFixed(1)} KiB, ` +
         `${gcCount} GCs, frames created ${vm.frames.created}`,

@@ -15,7 +15,7 @@ import { registerVlibCommands } from './cli-commands.ts';
 import { FeatureArcs } from './feature-arc.ts';
 import { Frame, FramePool, FRAME_SIZE } from './frame.ts';
 import type { NodeDefinition } from './node.ts';
-import { NodeRuntime } from './node-runtime.ts';
+import { NodeRuntime, TIMING_INTERVAL } from './node-runtime.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import { TraceStore } from './trace.ts';
 
@@ -145,7 +145,9 @@ export class Engine {
       rt.calls = 0;
       rt.vectors = 0;
       rt.suspends = 0;
-      rt.timeNs = 0;
+      rt.timedNs = 0;
+      rt.timedCalls = 0;
+      rt.timedVectors = 0;
     }
     this.runtimeClearedNs = this.nowNs();
     this.runtimeClearedLoops = this.loops;
@@ -277,13 +279,16 @@ export class Engine {
   }
 
   private runTimers(): number {
-    return this.timers.advance(this.nowMs(), (slot) => {
-      const cb = this.timerCallbacks[slot];
-      this.timerCallbacks[slot] = undefined;
-      this.freeTimerSlots.push(slot);
-      if (cb !== undefined) cb();
-    });
+    return this.timers.advance(this.nowMs(), this.fireTimer);
   }
+
+  /** Made once: a closure per turn would allocate in the steady state. */
+  private readonly fireTimer = (slot: number): void => {
+    const cb = this.timerCallbacks[slot];
+    this.timerCallbacks[slot] = undefined;
+    this.freeTimerSlots.push(slot);
+    if (cb !== undefined) cb();
+  };
 
   // ---------------------------------------------------------------- process nodes
 
@@ -419,8 +424,6 @@ export class Engine {
   private drainPending(): number {
     let work = 0;
     let budget = this.framesPerTurn;
-    // One clock read per node call: the end of one call is the start of the next (as VPP).
-    let t0 = performance.now();
     while (this.pendingCount > 0 && budget-- > 0) {
       const pending = this.pending;
       const frame = pending[this.pendingHead]!;
@@ -428,11 +431,17 @@ export class Engine {
       this.pendingHead = (this.pendingHead + 1) & (pending.length - 1);
       this.pendingCount--;
       const rt = this.nodes[frame.target];
-      work += frame.count;
-      this.dispatchFrame(rt, frame);
-      const t1 = performance.now();
-      rt.timeNs += (t1 - t0) * 1e6;
-      t0 = t1;
+      const n = frame.count;
+      work += n;
+      if ((rt.calls & (TIMING_INTERVAL - 1)) === 0) {
+        const t0 = performance.now();
+        this.dispatchFrame(rt, frame);
+        rt.timedNs += (performance.now() - t0) * 1e6;
+        rt.timedCalls++;
+        rt.timedVectors += n;
+      } else {
+        this.dispatchFrame(rt, frame);
+      }
     }
     return work;
   }
@@ -443,12 +452,18 @@ export class Engine {
     const process = rt.definition.process!;
     const nexts = this.nextsScratch;
     rt.singleNext = -1;
-    const t0 = performance.now();
-    const m = process(rt, frame.buffers, 0, nexts);
-    const t1 = performance.now();
+    let m: number;
+    if ((rt.calls & (TIMING_INTERVAL - 1)) === 0) {
+      const t0 = performance.now();
+      m = process(rt, frame.buffers, 0, nexts);
+      rt.timedNs += (performance.now() - t0) * 1e6;
+      rt.timedCalls++;
+      rt.timedVectors += m;
+    } else {
+      m = process(rt, frame.buffers, 0, nexts);
+    }
     rt.calls++;
     rt.vectors += m;
-    rt.timeNs += (t1 - t0) * 1e6;
     if (m === 0) {
       this.frames.put(frame);
       return 0;
