@@ -209,26 +209,36 @@ export default defineNode({
     while (i < n) {
       // Two packets per iteration in the common case: V8 checks and reloads every typed
       // array once per loop iteration, so pairs halve that fixed cost.
-      if (i + 1 < n) {
+      if (i + 3 < n) {
         const b0 = buffers[i];
         const b1 = buffers[i + 1];
+        const b2 = buffers[i + 2];
+        const b3 = buffers[i + 3];
         const c0 = current[b0];
         const c1 = current[b1];
+        const c2 = current[b2];
+        const c3 = current[b3];
         const s0 = c0 - 14;
         const s1 = c1 - 14;
-        if (opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj && opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj
-          && ((flags[b0] | flags[b1]) & LOCALLY_ORIGINATED) === 0 && ((s0 | s1) & 3) === 0
-          && s0 >= b0 * stride && s1 >= b1 * stride) {
-          // Word 4 of the header is TTL (low byte) and protocol, word 5 the checksum, word 1
-          // Total Length (byte-swapped).
+        const s2 = c2 - 14;
+        const s3 = c3 - 14;
+        if (opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj && opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj && opaque[b2 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj && opaque[b3 * OPAQUE_WORDS + OPAQUE_ADJACENCY] === pairAdj
+          && ((flags[b0] | flags[b1] | flags[b2] | flags[b3]) & LOCALLY_ORIGINATED) === 0 && ((s0 | s1 | s2 | s3) & 3) === 0
+          && s0 >= b0 * stride && s1 >= b1 * stride && s2 >= b2 * stride && s3 >= b3 * stride) {
           const w0 = c0 >>> 1;
           const w1 = c1 >>> 1;
+          const w2 = c2 >>> 1;
+          const w3 = c3 >>> 1;
           const ttl0 = words[w0 + 4];
           const ttl1 = words[w1 + 4];
+          const ttl2 = words[w2 + 4];
+          const ttl3 = words[w3 + 4];
           const t0 = words[w0 + 1];
           const t1 = words[w1 + 1];
-          if ((ttl0 & 0xff) > 1 && (ttl1 & 0xff) > 1
-            && (((t0 & 0xff) << 8) | (t0 >>> 8)) <= pairMtu && (((t1 & 0xff) << 8) | (t1 >>> 8)) <= pairMtu) {
+          const t2 = words[w2 + 1];
+          const t3 = words[w3 + 1];
+          if ((ttl0 & 0xff) > 1 && (ttl1 & 0xff) > 1 && (ttl2 & 0xff) > 1 && (ttl3 & 0xff) > 1
+            && (((t0 & 0xff) << 8) | (t0 >>> 8)) <= pairMtu && (((t1 & 0xff) << 8) | (t1 >>> 8)) <= pairMtu && (((t2 & 0xff) << 8) | (t2 >>> 8)) <= pairMtu && (((t3 & 0xff) << 8) | (t3 >>> 8)) <= pairMtu) {
             // RFC 1812 §5.3.1, RFC 1624 eqn. 3: TTL is the high byte of its big-endian word,
             // so the word drops by 0x0100 and HC' = ~(~HC + 0xfeff) (see
             // ip4DecrementTtlUpdateChecksum). Read little-endian, both words are byte-swapped
@@ -237,35 +247,61 @@ export default defineNode({
             // every checksum value in the tests).
             words[w0 + 4] = ttl0 - 1;
             words[w1 + 4] = ttl1 - 1;
+            words[w2 + 4] = ttl2 - 1;
+            words[w3 + 4] = ttl3 - 1;
             let x0 = (~words[w0 + 5] & 0xffff) + 0xfffe;
             let x1 = (~words[w1 + 5] & 0xffff) + 0xfffe;
+            let x2 = (~words[w2 + 5] & 0xffff) + 0xfffe;
+            let x3 = (~words[w3 + 5] & 0xffff) + 0xfffe;
             x0 = (x0 & 0xffff) + (x0 >>> 16);
             x1 = (x1 & 0xffff) + (x1 >>> 16);
+            x2 = (x2 & 0xffff) + (x2 >>> 16);
+            x3 = (x3 & 0xffff) + (x3 >>> 16);
             words[w0 + 5] = ~x0;
             words[w1 + 5] = ~x1;
+            words[w2 + 5] = ~x2;
+            words[w3 + 5] = ~x3;
             // The Ethernet header: 14 bytes as three aligned 32-bit words and one 16-bit word.
             const q0 = s0 >>> 2;
-            const q1 = s1 >>> 2;
             quads[q0] = r0;
             quads[q0 + 1] = r1;
             quads[q0 + 2] = r2;
             words[(s0 >>> 1) + 6] = r3;
+            const q1 = s1 >>> 2;
             quads[q1] = r0;
             quads[q1 + 1] = r1;
             quads[q1 + 2] = r2;
             words[(s1 >>> 1) + 6] = r3;
+            const q2 = s2 >>> 2;
+            quads[q2] = r0;
+            quads[q2 + 1] = r1;
+            quads[q2 + 2] = r2;
+            words[(s2 >>> 1) + 6] = r3;
+            const q3 = s3 >>> 2;
+            quads[q3] = r0;
+            quads[q3 + 1] = r1;
+            quads[q3 + 2] = r2;
+            words[(s3 >>> 1) + 6] = r3;
             current[b0] = s0;
             current[b1] = s1;
+            current[b2] = s2;
+            current[b3] = s3;
             length[b0] += 14;
             length[b1] += 14;
+            length[b2] += 14;
+            length[b3] += 14;
             txInterface[b0] = pairSw;
             txInterface[b1] = pairSw;
+            txInterface[b2] = pairSw;
+            txInterface[b3] = pairSw;
             if (mixed) {
               nexts[i] = pairNext;
               nexts[i + 1] = pairNext;
+              nexts[i + 2] = pairNext;
+              nexts[i + 3] = pairNext;
             }
-            runPackets += 2;
-            i += 2;
+            runPackets += 4;
+            i += 4;
             continue;
           }
         }

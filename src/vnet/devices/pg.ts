@@ -163,6 +163,8 @@ export class PacketGenerator {
   readonly deviceClass: DeviceClass;
   private readonly captures: (PgCapture | null)[] = [];
   private streamCounter = 0;
+  /** The engine timer that wakes pg-input for rate-limited streams, -1 when none is armed. */
+  private wakeTimer = -1;
 
   constructor(readonly vnet: Vnet) {
     this.streamOfBuffer = new Uint32Array(vnet.vm.pool.count);
@@ -316,6 +318,36 @@ export class PacketGenerator {
     const want = this.enabledCount > 0 ? 'polling' : 'disabled';
     if (rt.state !== want) rt.state = want;
     if (want === 'polling') this.vnet.vm.wake();
+  }
+
+  /**
+   * After each poll: when every enabled stream is rate-limited, pg-input sleeps in interrupt
+   * mode until the earliest stream has credit for a batch (a frame, or a millisecond's worth
+   * of packets, at least 1 ms away) instead of spinning on the CPU; otherwise it keeps polling.
+   */
+  scheduleRateLimited(): void {
+    const vm = this.vnet.vm;
+    const rt = vm.node(PG_INPUT_NODE);
+    if (rt === undefined || rt.state === 'disabled') return;
+    const now = vm.nowNs();
+    let waitMs = Infinity;
+    for (const s of this.streams) {
+      if (!s.enabled) continue;
+      if (s.rate <= 0) {
+        rt.state = 'polling';
+        return;
+      }
+      const batch = Math.min(s.maxFrame, Math.max(1, Math.ceil(s.rate / 1000)));
+      const credit = s.credit + ((now - s.lastNs) * s.rate) / 1e9;
+      waitMs = Math.min(waitMs, credit >= batch ? 0 : ((batch - credit) * 1000) / s.rate);
+    }
+    if (!Number.isFinite(waitMs)) return;
+    rt.state = 'interrupt';
+    if (this.wakeTimer >= 0) return;
+    this.wakeTimer = vm.startTimer(Math.max(1, waitMs), () => {
+      this.wakeTimer = -1;
+      vm.interrupt(rt);
+    });
   }
 
   /** Called by pg-input when a stream reached its limit. */
