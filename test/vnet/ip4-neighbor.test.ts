@@ -146,6 +146,7 @@ test('ages: updatedNs is set on add and moves on a learn refresh', async () => {
   const first = vm.vnet.neighbors.find(pg1, ip('10.10.2.7'))?.updatedNs ?? -1;
   assert.ok(first >= 0 && first <= vm.nowNs());
   await new Promise((resolve) => setTimeout(resolve, 5));
+  vm.runOnce(); // ages use the engine's per-turn clock: a later turn sees a later time
   vm.vnet.neighbors.learn(pg1, ip('10.10.2.7'), mac('02:00:00:00:00:07'));
   assert.ok((vm.vnet.neighbors.find(pg1, ip('10.10.2.7'))?.updatedNs ?? 0) > first);
 });
