@@ -24,6 +24,9 @@ import socketInput from './socket-input.ts';
 import vethInput from './veth-input.ts';
 import vxlan4Input from './vxlan4-input.ts';
 import vxlan4Encap from './vxlan4-encap.ts';
+import tcp4Input from './tcp4-input.ts';
+import tcp4Output from './tcp4-output.ts';
+import sessionQueue from './session-queue.ts';
 
 export { interfaceOutputTemplate } from './interface-output.ts';
 
@@ -49,6 +52,9 @@ export const VNET_NODES: readonly NodeDefinition[] = [
   vethInput,
   vxlan4Input,
   vxlan4Encap,
+  tcp4Input,
+  tcp4Output,
+  sessionQueue,
 ];
 
 /**

@@ -6,7 +6,9 @@
 // 5-tuple flow hash (ECMP: one flow, one path). Writes the adjacency to opaque word 0
 // (OPAQUE_ADJACENCY) and counts the load-balance's packets and bytes. The next index is the
 // adjacency's kind: the nexts are declared in AdjacencyKind order (drop, local, glean,
-// incomplete, rewrite), so no table maps one to the other.
+// incomplete, rewrite), so no table maps one to the other. A packet that goes where the
+// previous one went (same table and destination, or another destination of the same
+// single-bucket load-balance) reuses its result: the FIB does not change during a call.
 
 import { BufferFlag, OPAQUE_WORDS } from '../src/vlib/buffer-pool.ts';
 import { defineNode, indices } from '../src/vlib/node.ts';
@@ -25,7 +27,6 @@ if (NEXT.drop !== AdjacencyKind.DROP || NEXT.local !== AdjacencyKind.LOCAL || NE
   || NEXT.arp !== AdjacencyKind.INCOMPLETE || NEXT.rewrite !== AdjacencyKind.REWRITE) {
   throw new Error('ip4-lookup: nexts must follow AdjacencyKind order');
 }
-
 
 /** The fib index a packet is looked up in (VPP: vnet_buffer(b)->ip.fib_index). */
 export function packetFibIndex(ctx: NodeContext, bi: number): number {
@@ -64,12 +65,19 @@ export function formatForwardTrace(ctx: NodeContext, bi: number, flowHash: numbe
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const wordViews = new WeakMap<NodeContext, Uint16Array>();
 
+// The last engine's view, checked before the WeakMap (one compare per frame, not a hash lookup).
+let lastCtx: NodeContext | null = null;
+let lastWords: Uint16Array = new Uint16Array(0);
+
 function wordsOf(ctx: NodeContext): Uint16Array {
+  if (ctx === lastCtx) return lastWords;
   let words = wordViews.get(ctx);
   if (words === undefined) {
     const memory = ctx.pool.memory;
     wordViews.set(ctx, (words = new Uint16Array(memory, 0, memory.byteLength >>> 1)));
   }
+  lastCtx = ctx;
+  lastWords = words;
   return words;
 }
 
@@ -108,9 +116,14 @@ export default defineNode({
     let runFib = -1;
     let mtrie: Ip4Mtrie | undefined;
     // The previous packet's destination (in runFib) and what it resolved to: packets to one
-    // destination (a frame of one flow) skip the mtrie and the load-balance. The FIB does not
+    // destination (a frame of one flow) skip the mtrie and the load-balance, and packets to
+    // other destinations of the same load-balance skip the load-balance. The FIB does not
     // change during a call. Not for ECMP, where the flow hash picks the bucket per packet.
-    let lastDst = -1;
+    // `cached` says whether lastDst/lastLb/lastAdj/lastNext hold anything. Destinations are
+    // kept as int32 (`| 0`, not `>>> 0`): a u32 above 2^31 in a value V8 compiled as int32
+    // deoptimizes it ("lost precision") the first time a frame brings one.
+    let cached = false;
+    let lastDst = 0;
     let lastLb = 0;
     let lastAdj = 0;
     let lastNext = 0;
@@ -126,10 +139,10 @@ export default defineNode({
     while (i < n) {
       // Four packets per iteration when all four go where the previous packet went (the same
       // rx interface and table, not locally originated, one buffer, even offset, the cached
-      // single-bucket destination): a frame of one flow. V8 checks and reloads every typed
-      // array once per loop iteration, so a quad pays that once for four packets. Measured,
-      // 256 packets of one flow: pairs 5.4 ns/packet, quads then pairs 4.6.
-      if (i + 3 < n && lastDst >= 0 && mtrie !== undefined && littleEndian) {
+      // single-bucket load-balance): a frame of one flow, or of flows under one route. V8
+      // checks and reloads every typed array once per loop iteration, so a quad pays that once
+      // for four packets. Measured, 256 packets of one flow: pairs 5.4 ns/packet, quads 3.7.
+      if (i + 3 < n && cached && mtrie !== undefined && littleEndian) {
         const b0 = buffers[i];
         const b1 = buffers[i + 1];
         const b2 = buffers[i + 2];
@@ -144,11 +157,29 @@ export default defineNode({
           const w1 = c1 >>> 1;
           const w2 = c2 >>> 1;
           const w3 = c3 >>> 1;
-          // The destination's two words against the cached destination's, byte-swapped once.
-          const dx = ((lastDst >>> 24) | ((lastDst >>> 8) & 0xff00)) >>> 0;
-          const dy = (((lastDst >>> 8) & 0xff) | ((lastDst & 0xff) << 8)) >>> 0;
-          if (words[w0 + 8] === dx && words[w0 + 9] === dy && words[w1 + 8] === dx && words[w1 + 9] === dy
-            && words[w2 + 8] === dx && words[w2 + 9] === dy && words[w3 + 8] === dx && words[w3 + 9] === dy) {
+          const x0 = words[w0 + 8];
+          const y0 = words[w0 + 9];
+          const x1 = words[w1 + 8];
+          const y1 = words[w1 + 9];
+          const x2 = words[w2 + 8];
+          const y2 = words[w2 + 9];
+          const x3 = words[w3 + 8];
+          const y3 = words[w3 + 9];
+          // First against the cached destination's two words (byte-swapped once): one flow.
+          const dx = (lastDst >>> 24) | ((lastDst >>> 8) & 0xff00);
+          const dy = ((lastDst >>> 8) & 0xff) | ((lastDst & 0xff) << 8);
+          let hit = x0 === dx && y0 === dy && x1 === dx && y1 === dy && x2 === dx && y2 === dy && x3 === dx && y3 === dy;
+          if (!hit) {
+            // Then: each destination is another of the cached load-balance's (one route, many hosts).
+            const d0 = ((x0 & 0xff) << 24) | ((x0 >>> 8) << 16) | ((y0 & 0xff) << 8) | (y0 >>> 8);
+            const d1 = ((x1 & 0xff) << 24) | ((x1 >>> 8) << 16) | ((y1 & 0xff) << 8) | (y1 >>> 8);
+            const d2 = ((x2 & 0xff) << 24) | ((x2 >>> 8) << 16) | ((y2 & 0xff) << 8) | (y2 >>> 8);
+            const d3 = ((x3 & 0xff) << 24) | ((x3 >>> 8) << 16) | ((y3 & 0xff) << 8) | (y3 >>> 8);
+            hit = (d0 === lastDst || mtrie.lookup(d0) === lastLb) && (d1 === lastDst || mtrie.lookup(d1) === lastLb)
+              && (d2 === lastDst || mtrie.lookup(d2) === lastLb) && (d3 === lastDst || mtrie.lookup(d3) === lastLb);
+            if (hit) lastDst = d3;
+          }
+          if (hit) {
             opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
             opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
             opaque[b2 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
@@ -203,35 +234,43 @@ export default defineNode({
           const y0 = words[w0 + 9];
           const x1 = words[w1 + 8];
           const y1 = words[w1 + 9];
-          const d0 = (((x0 & 0xff) << 24) | ((x0 >>> 8) << 16) | ((y0 & 0xff) << 8) | (y0 >>> 8)) >>> 0;
-          const d1 = (((x1 & 0xff) << 24) | ((x1 >>> 8) << 16) | ((y1 & 0xff) << 8) | (y1 >>> 8)) >>> 0;
-          if (d0 !== lastDst) {
+          const d0 = ((x0 & 0xff) << 24) | ((x0 >>> 8) << 16) | ((y0 & 0xff) << 8) | (y0 >>> 8);
+          const d1 = ((x1 & 0xff) << 24) | ((x1 >>> 8) << 16) | ((y1 & 0xff) << 8) | (y1 >>> 8);
+          if (!cached || d0 !== lastDst) {
             const lb = mtrie.lookup(d0);
-            if (lbSize[lb] === 1) {
+            if (cached && lb === lastLb) {
+              // Another destination of the same single-bucket load-balance (one route, many hosts).
+              lastDst = d0;
+            } else if (lbSize[lb] === 1) {
+              cached = true;
               lastDst = d0;
               lastLb = lb;
               lastAdj = lbBuckets[lbStart[lb]];
               lastNext = kind[lastAdj];
             } else {
-              lastDst = -1;
+              cached = false;
             }
           }
           const lb0 = lastLb;
           const a0 = lastAdj;
           const n0 = lastNext;
-          const hit0 = d0 === lastDst;
+          const hit0 = cached && d0 === lastDst;
           if (hit0 && d1 !== lastDst) {
             const lb = mtrie.lookup(d1);
-            if (lbSize[lb] === 1) {
+            if (cached && lb === lastLb) {
+              // Another destination of the same single-bucket load-balance (one route, many hosts).
+              lastDst = d1;
+            } else if (lbSize[lb] === 1) {
+              cached = true;
               lastDst = d1;
               lastLb = lb;
               lastAdj = lbBuckets[lbStart[lb]];
               lastNext = kind[lastAdj];
             } else {
-              lastDst = -1;
+              cached = false;
             }
           }
-          if (hit0 && d1 === lastDst) {
+          if (hit0 && cached && d1 === lastDst) {
             opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = a0;
             opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY] = lastAdj;
             if (!mixed) {
@@ -290,16 +329,16 @@ export default defineNode({
       if (fib !== runFib) {
         runFib = fib;
         mtrie = mtries[fib];
-        lastDst = -1;
+        cached = false;
         // runSw caches the table of an rx interface: valid only while runFib is its table.
         if ((f & LOCALLY_ORIGINATED) !== 0) runSw = -1;
       }
       let next: number;
       if (mtrie !== undefined) {
-        const dst = ((bytes[cur + 16] << 24) | (bytes[cur + 17] << 16) | (bytes[cur + 18] << 8) | bytes[cur + 19]) >>> 0;
+        const dst = (bytes[cur + 16] << 24) | (bytes[cur + 17] << 16) | (bytes[cur + 18] << 8) | bytes[cur + 19];
         let lb: number;
         let adj: number;
-        if (dst === lastDst) {
+        if (cached && dst === lastDst) {
           lb = lastLb;
           adj = lastAdj;
         } else {
@@ -308,13 +347,14 @@ export default defineNode({
           if (size === 1) {
             // Single-bucket fast path: no flow hash (VPP: lb_n_buckets == 1).
             adj = lbBuckets[lbStart[lb]];
+            cached = true;
             lastDst = dst;
             lastLb = lb;
             lastAdj = adj;
             lastNext = kind[adj];
           } else {
             adj = lbBuckets[lbStart[lb] + (ip4FlowHash(bytes, cur) & (size - 1))];
-            lastDst = -1;
+            cached = false;
           }
         }
         opaque[bi * OPAQUE_WORDS + OPAQUE_ADJACENCY] = adj;

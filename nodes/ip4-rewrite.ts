@@ -39,36 +39,46 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface State {
   readonly arc: number;
-  /** The pool's bytes as 16- and 32-bit words (host order). */
+  /**
+   * The pool's bytes as 16- and 32-bit words (host order). The 32-bit views are signed: the
+   * rewrite's words pass through locals, and a u32 above 2^31 in a value V8 compiled as
+   * int32 would deoptimize the node ("lost precision") — which adjacency MAC does it would
+   * decide which code the node ran (measured: 6.9 against 10.7 ns/packet).
+   */
   readonly words: Uint16Array;
-  readonly quads: Uint32Array;
+  readonly quads: Int32Array;
   /** The adjacencies' rewrite bytes as 16- and 32-bit words, and the array they view (replaced when it grows). */
   rewriteOf: Uint8Array;
   rewriteWords: Uint16Array;
-  rewriteQuads: Uint32Array;
+  rewriteQuads: Int32Array;
 }
 const states = new WeakMap<NodeContext, State>();
+// The last engine's state, checked before the WeakMap (one compare per frame, not a hash lookup).
+let lastCtx: NodeContext | null = null;
+let lastState: State | null = null;
 
 function stateOf(ctx: NodeContext): State {
-  let s = states.get(ctx);
-  if (s === undefined) {
+  let s = ctx === lastCtx ? lastState : states.get(ctx);
+  if (s === undefined || s === null) {
     const memory = ctx.pool.memory;
     s = {
       arc: ctx.engine.features.arcIndex('ip4-output'),
       words: new Uint16Array(memory, 0, memory.byteLength >>> 1),
-      quads: new Uint32Array(memory, 0, memory.byteLength >>> 2),
+      quads: new Int32Array(memory, 0, memory.byteLength >>> 2),
       rewriteOf: new Uint8Array(0),
       rewriteWords: new Uint16Array(0),
-      rewriteQuads: new Uint32Array(0),
+      rewriteQuads: new Int32Array(0),
     };
     states.set(ctx, s);
   }
+  lastCtx = ctx;
+  lastState = s;
   const rewrite = ctx.engine.vnet.adjacencies.rewrite;
   if (s.rewriteOf !== rewrite) {
     // REWRITE_BYTES (16) per adjacency from offset 0: every rewrite starts 4-byte aligned.
     s.rewriteOf = rewrite;
     s.rewriteWords = new Uint16Array(rewrite.buffer, rewrite.byteOffset, rewrite.length >>> 1);
-    s.rewriteQuads = new Uint32Array(rewrite.buffer, rewrite.byteOffset, rewrite.length >>> 2);
+    s.rewriteQuads = new Int32Array(rewrite.buffer, rewrite.byteOffset, rewrite.length >>> 2);
   }
   return s;
 }

@@ -5,6 +5,7 @@
 import { Engine, type EngineOptions } from './vlib/engine.ts';
 import { attachVnet, type Vnet } from './vnet/vnet.ts';
 import { VNET_ARCS, VNET_NODES, interfaceOutputTemplate } from '../nodes/index.ts';
+import { registerHostStack } from './host-stack.ts';
 
 export { Engine, type EngineOptions } from './vlib/engine.ts';
 export { defineNode, indices, type NodeDefinition, type ProcessFunction, type TraceFunction } from './vlib/node.ts';
@@ -44,7 +45,7 @@ export {
   type Ip4FrameSpec,
 } from './vlib/node-harness.ts';
 
-/** An engine with the vnet layer and every built-in node registered. */
+/** An engine with the vnet layer, the host stack and every built-in node registered. */
 export function createEngine(options: EngineOptions = {}): Engine {
   const vm = new Engine(options);
   const vnet: Vnet = attachVnet(vm);
@@ -58,5 +59,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
     startNodeFor: (sw) => `${vnet.interfaces.names[sw]}-output`,
     endNodeFor: (sw) => `${vnet.interfaces.names[sw]}-tx`,
   });
+  registerHostStack(vm);
   return vm;
 }

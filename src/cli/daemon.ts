@@ -36,6 +36,7 @@ import {
 } from '../vlib/plugin-loader.ts';
 import { CliListenError, CliServer, probeSocket } from './cli-server.ts';
 import { PACKAGE, registerDaemonCommands, SESSION_END_COMMANDS } from './commands.ts';
+import { applyHostStackConfig } from '../host-stack.ts';
 import { runRepl } from './repl.ts';
 import { runScriptFile } from './script.ts';
 import {
@@ -200,6 +201,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     log('vecnet', `vecnet v${PACKAGE.version} starting (${options.configFile ?? `${fileName}: ${(options.words ?? []).join(' ')}`})`);
     vm = makeEngine({ buffers: config.buffers.buffersPerNuma, dataSize: config.buffers.defaultDataSize });
     registerDaemonCommands(vm, { workers: config.cpu.workers });
+    applyHostStackConfig(vm, config.session, config.tcp);
     // Phase 2: init and register.
     await attachPlugins(vm, plugins, config, report);
   } catch (error) {

@@ -103,6 +103,10 @@ export class Engine {
     });
     this.errorDropIndex = this.byName.get(ERROR_DROP)!.index;
     registerVlibCommands(this.commands);
+    // Fields that hold fractional times start as doubles: a later Smi → double change of
+    // field representation would deoptimize every function that has seen the Engine's shape.
+    this.runtimeClearedNs = this.nowNs();
+    this.turnTimeNs = this.nowNs();
     this.registerNode({
       name: 'null-node',
       type: 'internal',

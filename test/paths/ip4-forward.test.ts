@@ -408,3 +408,23 @@ test('an admin-down interface drops: nothing leaves it, nothing is received on i
   assert.ok(Object.entries(lab.errors()).some(([k, v]) => k.startsWith('ethernet-input') && v === 1), JSON.stringify(lab.errors()));
   lab.close();
 });
+
+test('tracing does not change what is forwarded, and the trace shows VPP\'s path', () => {
+  const run = (traced: boolean): { out: Uint8Array[]; trace: string } => {
+    const lab = new Lab([...ANCHOR, `set ip neighbor pg0 10.10.1.2 ${SENDER_MAC}`]);
+    if (traced) lab.vm.cli('trace add pg-input 10');
+    const pg0 = lab.macOf('pg0');
+    const frames = [frame(pg0, SENDER_MAC), frame(pg0, SENDER_MAC, { ttl: 1 }), frame(pg0, SENDER_MAC, { dst: '10.10.1.1', ping: true })];
+    const out = lab.run({ pg0: frames }, ['pg0', 'pg1']);
+    const trace = traced ? lab.vm.cli('show trace') : '';
+    lab.close();
+    return { out: [...out.pg0, ...out.pg1], trace };
+  };
+  const plain = run(false);
+  const traced = run(true);
+  assert.deepEqual(traced.out.map(hex), plain.out.map(hex));
+  for (const node of ['ethernet-input', 'ip4-input', 'ip4-lookup', 'ip4-rewrite', 'pg1-output', 'ip4-icmp-error', 'ip4-local', 'ip4-icmp-input']) {
+    assert.match(traced.trace, new RegExp(`: ${node}\\n`), node);
+  }
+  assert.match(traced.trace, /tx_sw_if_index 2 dpo-idx \d+ : ipv4 via 10\.10\.2\.2 pg1: mtu:9000 next:\d+ flags:\[\] 02000000000202fe000000010800 flow hash: 0x00000000\n  00000000: /);
+});
