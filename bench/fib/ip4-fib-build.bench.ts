@@ -3,7 +3,7 @@
 // the data path's lookup cost per destination (mtrie leaf → load-balance → adjacency, as
 // ip4-lookup does it) with 1 and with 100 000 routes. Targets: build < 2 s, < 64 MiB.
 //
-// Routes: the mtrie bench's set (bench/fib/ip4-mtrie.bench.ts: random unicast prefixes,
+// Routes: the FIB benches' set (bench/fib/routes.ts: random unicast prefixes,
 // lengths 8..32 weighted like a public BGP table, seed 0x5eed), all via 10.0.0.2 on pg0
 // (10.0.0.1/24, neighbor resolved): `ip route add <prefix> via 10.0.0.2 pg0`. A second build
 // adds them as recursive routes (`via 10.0.0.2`, resolved through the connected /24).
@@ -11,86 +11,14 @@
 //
 // Run alone: node --import tsx bench/fib/ip4-fib-build.bench.ts
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createEngine } from '../../src/index.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import type { DeviceClass } from '../../src/vnet/interface.ts';
-import { ip4Mask, parseIp4, parseMac } from '../../src/wire/address.ts';
+import { parseIp4, parseMac } from '../../src/wire/address.ts';
 import { benchReport, runIfMain, vectorBench } from '../harness.ts';
+import { destinations, memoryNow, MIB, ROUTES, routes, VECTOR } from './routes.ts';
 
-const ROUTES = 100_000;
-const VECTOR = 256;
-const MIB = 1024 * 1024;
 const NEXT_HOP = parseIp4('10.0.0.2') as number;
-
-/** mulberry32, as the mtrie bench: every run measures the same table. */
-function randomGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-// Per cent of routes per length (the mtrie bench's table shape).
-const LENGTH_WEIGHTS: readonly [number, number][] = [
-  [8, 0.1], [9, 0.05], [10, 0.1], [11, 0.1], [12, 0.15], [13, 0.15], [14, 0.15], [15, 0.2],
-  [16, 1.5], [17, 1], [18, 1.5], [19, 3], [20, 4], [21, 4.5], [22, 10], [23, 9], [24, 56],
-  [25, 1.1], [26, 1.1], [27, 1.1], [28, 1.1], [29, 1.1], [30, 1.1], [31, 0.9], [32, 1],
-];
-
-interface Route {
-  address: number;
-  length: number;
-}
-
-function generateRoutes(count: number, random: () => number): Route[] {
-  const total = LENGTH_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
-  const routes: Route[] = [];
-  for (let i = 0; i < count; i++) {
-    let pick = random() * total;
-    let length = 24;
-    for (const [candidate, weight] of LENGTH_WEIGHTS) {
-      pick -= weight;
-      if (pick < 0) {
-        length = candidate;
-        break;
-      }
-    }
-    let firstOctet = 1 + Math.floor(random() * 223);
-    if (firstOctet === 127) firstOctet = 126;
-    const address = ((firstOctet << 24) | Math.floor(random() * 0x1000000)) >>> 0;
-    routes.push({ address: (address & ip4Mask(length)) >>> 0, length });
-  }
-  return routes;
-}
-
-function generateDestinations(routes: readonly Route[], count: number, random: () => number): Uint32Array {
-  const out = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    const route = routes[Math.floor(random() * routes.length)];
-    out[i] = (route.address | (Math.floor(random() * 0x100000000) & ~ip4Mask(route.length))) >>> 0;
-  }
-  return out;
-}
-
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
-function memoryNow(): number {
-  collectGarbage();
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
-
-const random = randomGenerator(0x5eed);
-const routes = generateRoutes(ROUTES, random);
-const destinations = generateDestinations(routes, VECTOR, random);
 
 const sink: DeviceClass = {
   name: 'bench',

@@ -11,7 +11,7 @@
 // is what brings 100 000 routes under 64 MiB. A ply with no pointer and no prefix of its
 // own is uniform: it is freed and its parent slot collapsed into a leaf.
 // This module owns only the slots; which prefixes exist, and which one covers another, is
-// the prefix table's business (ip4-prefix-table.ts).
+// the FIB's business (ip4-fib.ts), which passes the covering prefix to `remove`.
 
 /** Typed error for bad arguments on the control path; `code` is stable. */
 export class FibError extends Error {
