@@ -7,7 +7,7 @@
 // 8960 (MTU 9000); 4 MiB FIFOs. The report checks the steady state allocates nothing but
 // the FIFO copies' views.
 
-import { Fifo } from '../../src/session/fifo.ts';
+import { Fifo } from '../../src/svm/fifo.ts';
 import { TcpConnection, TcpState } from '../../src/tcp/connection.ts';
 import { TcpStack, type TcpEvents, type TcpSegmentSink } from '../../src/tcp/stack.ts';
 import { TimerWheel } from '../../src/vlib/timer-wheel.ts';

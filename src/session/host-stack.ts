@@ -27,7 +27,7 @@ import { IpProtocol } from '../wire/ip4.ts';
 import type { CongestionControlName } from '../tcp/congestion.ts';
 import { TcpConnection, TcpState, type TcpErrorCode } from '../tcp/connection.ts';
 import { TcpStack, type TcpConfig, type TcpEvents, type TcpSegmentSink, type TcpTimers } from '../tcp/stack.ts';
-import { FifoError, FifoSegment, type Fifo } from './fifo.ts';
+import { FifoError, FifoSegment, type Fifo } from '../svm/fifo.ts';
 import { SessionLookup } from './session-table.ts';
 
 /** Opaque words of a segment on its way to tcp4-output: local and remote address. */

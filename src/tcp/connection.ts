@@ -4,7 +4,7 @@
 // stack.ts; this module owns the names — states, timers, pending app events — and the
 // field list, each with the RFC's name where it has one.
 
-import type { Fifo } from '../session/fifo.ts';
+import type { Fifo } from '../svm/fifo.ts';
 import { newReno, type CongestionControl, type CongestionState } from './congestion.ts';
 import { SackScoreboard } from './sack.ts';
 

@@ -22,7 +22,7 @@ import {
   tcpAcknowledgmentNumber, TcpCheck, tcpDstPort, tcpFlags, TcpFlags, tcpHeaderCheck, tcpHeaderLength, tcpOptionsLength,
   tcpSequenceNumber, tcpSrcPort, tcpWindow, TCP_HEADER_LENGTH, TCP_MAX_SACK_BLOCKS, type TcpOptions,
 } from '../wire/tcp.ts';
-import { FIFO_NO_INTERVAL, type Fifo } from '../session/fifo.ts';
+import { FIFO_NO_INTERVAL, type Fifo } from '../svm/fifo.ts';
 import { congestionControls, type CongestionControl, type CongestionControlName } from './congestion.ts';
 import { TcpConnection, TcpEvent, TcpState, TcpTimer, TCP_TIMER_COUNT, type TcpErrorCode } from './connection.ts';
 import { IsnGenerator } from './isn.ts';
@@ -911,8 +911,10 @@ export class TcpStack {
 
   /**
    * Sends one segment from SND.NXT (new data, or old data again after a timeout) or the FIN,
-   * if the windows allow. Returns true when something went out. `once`: ignore the sender
-   * SWS rule (one segment, for SACK recovery's rule 2).
+   * if the windows allow. Returns true when something went out; false when nothing may go or
+   * the sink refused (no buffer), which ends `output`'s loop — the data stays in the tx FIFO
+   * and goes on the next output or timer. `once`: ignore the sender SWS rule (one segment,
+   * for SACK recovery's rule 2).
    */
   private sendNext(c: TcpConnection, once: boolean): boolean {
     const fifo = c.txFifo!;
@@ -920,8 +922,7 @@ export class TcpStack {
     const available = fifo.maxDequeue() - fifoOffset;
     if (available <= 0) {
       if (c.finQueued && available === 0 && (!c.finSent || c.sndNxt === c.finSeq)) {
-        this.sendSegment(c, c.sndNxt, ACK | FIN, 0, 0);
-        return true;
+        return this.sendSegment(c, c.sndNxt, ACK | FIN, 0, 0);
       }
       return false;
     }
@@ -944,8 +945,7 @@ export class TcpStack {
       flags |= PSH;
       if (c.finQueued && (!c.finSent || ((c.sndNxt + length) >>> 0) === c.finSeq)) flags |= FIN;
     }
-    this.sendSegment(c, c.sndNxt, flags, fifoOffset, length);
-    return true;
+    return this.sendSegment(c, c.sndNxt, flags, fifoOffset, length);
   }
 
   /** RFC 6675 §5: while cwnd − pipe ≥ SMSS, NextSeg: lost holes (rule 1), new data (2), other holes (3). */
@@ -989,9 +989,16 @@ export class TcpStack {
     return sent;
   }
 
-  /** Sends a segment at `seq` (≥ the old SND.NXT after a timeout) and advances SND.NXT/SND.MAX. */
-  private sendSegment(c: TcpConnection, seq: number, flags: number, fifoOffset: number, length: number): void {
-    if (!this.emit(c, seq, flags, fifoOffset, length)) return;
+  /**
+   * Sends a segment at `seq` (≥ the old SND.NXT after a timeout) and advances SND.NXT/SND.MAX.
+   * False when the sink refused: nothing moves, and the retransmit timer is armed so the
+   * segment is tried again even when nothing is in flight to bring an ACK.
+   */
+  private sendSegment(c: TcpConnection, seq: number, flags: number, fifoOffset: number, length: number): boolean {
+    if (!this.emit(c, seq, flags, fifoOffset, length)) {
+      if (c.timers[TcpTimer.RETRANSMIT] === 0) this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+      return false;
+    }
     const retransmission = seqLt(seq, c.sndMax);
     if (retransmission) {
       this.stats.segmentsRetransmitted++;
@@ -1013,6 +1020,7 @@ export class TcpStack {
     c.sndNxt = next;
     if (seqGt(next, c.sndMax)) c.sndMax = next;
     if (c.timers[TcpTimer.RETRANSMIT] === 0) this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+    return true;
   }
 
   /** The payload a segment can carry now: SND.MSS less this segment's options. */
@@ -1252,7 +1260,12 @@ export class TcpStack {
       this.sendSyn(c);
       return;
     }
-    if (c.sndMax === c.sndUna || c.state === TcpState.TIME_WAIT || c.state === TcpState.FIN_WAIT_2) return;
+    if (c.state === TcpState.TIME_WAIT || c.state === TcpState.FIN_WAIT_2) return;
+    if (c.sndMax === c.sndUna) {
+      // Nothing in flight: the timer was armed by a segment the sink refused. Not a loss.
+      this.output(c);
+      return;
+    }
     c.retransmitCount++;
     if (c.retransmitCount > config.dataRetries) {
       this.sendResetFor(c);

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { TimerWheel } from '../../src/vlib/timer-wheel.ts';
-import { Fifo } from '../../src/session/fifo.ts';
+import { Fifo } from '../../src/svm/fifo.ts';
 import { TcpConnection, TcpState, TcpTimer, TCP_TIMER_COUNT, type TcpErrorCode } from '../../src/tcp/connection.ts';
 import { TcpStack, type TcpConfig, type TcpEvents, type TcpSegmentSink } from '../../src/tcp/stack.ts';
 import {

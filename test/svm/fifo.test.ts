@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
-import { copyBytes, Fifo, FIFO_NO_INTERVAL, FifoError, FifoSegment } from '../../src/session/fifo.ts';
+import { copyBytes, Fifo, FIFO_NO_INTERVAL, FifoError, FifoSegment } from '../../src/svm/fifo.ts';
 
 function stream(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);

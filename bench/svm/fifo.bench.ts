@@ -4,10 +4,10 @@
 // it: the same chunks delivered out of order in pairs (each odd chunk first, then the even
 // one that closes the hole, through enqueueAt), and the floor — two plain memcpys per chunk
 // between non-shared arrays, which a FIFO in a SharedArrayBuffer cannot reach because V8
-// copies into shared memory with relaxed atomic stores (see copyBytes in src/session/fifo.ts).
+// copies into shared memory with relaxed atomic stores (see copyBytes in src/svm/fifo.ts).
 // "vector" is chunks per call; the notes give GB/s of stream through the FIFO.
 
-import { Fifo } from '../../src/session/fifo.ts';
+import { Fifo } from '../../src/svm/fifo.ts';
 import { allocationCheck, benchReport, runIfMain, vectorBench } from '../harness.ts';
 
 const CHUNKS = 16;

@@ -2,7 +2,7 @@
 // uneven chunks, spinning (with short sleeps) while the fifo is full.
 
 import { workerData } from 'node:worker_threads';
-import { Fifo } from '../../src/session/fifo.ts';
+import { Fifo } from '../../src/svm/fifo.ts';
 
 const { buffer, offset, total, seed } = workerData as { buffer: SharedArrayBuffer; offset: number; total: number; seed: number };
 const fifo = Fifo.attach(buffer, offset);
