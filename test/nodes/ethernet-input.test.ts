@@ -85,6 +85,50 @@ test('ethernet-input: frames on an admin-down interface and frames under 14 byte
   assert.match(vm.cli('show interface pg0'), /drops\s+3/, 'drops count against the rx interface');
 });
 
+test('ethernet-input: a mixed vector (ip4, arp, unknown, short, mismatch, odd offset) lands each packet in its own next, in order', () => {
+  const { vm, seen, sw, ourMac } = setup();
+  const drops: Uint8Array[] = [];
+  vm.dropHooks.push((buffers, n) => {
+    for (let i = 0; i < n; i++) drops.push(vm.pool.toBytes(buffers[i]));
+  });
+  const ip4 = (k: number, dst = ourMac) => udpFrame(dst, '02:00:00:00:00:10', '10.0.0.2', `10.0.1.${k}`);
+  const arp = arpFrame({ op: 'request', sha: '02:00:00:00:00:10', spa: '10.0.0.2', tpa: '10.0.0.1' });
+  const unknown = frame(ourMac, '02:00:00:00:00:10', 0x86dd, new Uint8Array(46));
+  const short = new Uint8Array(10);
+  const mismatch = ip4(99, '02:fe:00:00:00:99');
+  // Runs of four IPv4 frames (the four-at-a-time path) around every kind of detour, an ARP
+  // frame first so the split happens inside a run of four, and a quad broken by one frame.
+  const frames = [
+    arp, ip4(1), ip4(2), ip4(3), ip4(4), ip4(5), ip4(6), ip4(7), ip4(8), unknown, short,
+    ip4(9), ip4(10), ip4(11), ip4(12), mismatch, ip4(13, 'ff:ff:ff:ff:ff:ff'), ip4(14), arp, ip4(15), ip4(16),
+  ];
+  const free0 = vm.pool.available;
+  inject(vm, 'ethernet-input', sw, frames);
+  vm.runUntilIdle();
+  const ip4s = frames.filter((f) => f.length >= 14 && f[12] === 0x08 && f[13] === 0x00 && f !== mismatch);
+  assert.deepEqual(seen.get('ip4-input')!.map((r) => r.bytes), ip4s.map((f) => f.subarray(14)), 'every IPv4 frame, in order, past its header');
+  assert.deepEqual(seen.get('arp-input')!.map((r) => r.bytes), [arp.subarray(14), arp.subarray(14)]);
+  assert.deepEqual(drops, [unknown, short, mismatch], 'drops left as they came');
+  assert.equal(vm.errorCounter('ethernet-input', 'unknown ethernet type'), 1);
+  assert.equal(vm.errorCounter('ethernet-input', 'ethernet frame too short'), 1);
+  assert.equal(vm.errorCounter('ethernet-input', 'l3 mac mismatch'), 1);
+  assert.equal(vm.pool.available, free0);
+
+  // Frames at odd offsets (one byte of lead-in skipped) take the byte path: same outcome.
+  for (const list of seen.values()) list.length = 0;
+  const lead = (f: Uint8Array) => {
+    const g = new Uint8Array(f.length + 1);
+    g.set(f, 1);
+    return g;
+  };
+  inject(vm, 'ethernet-input', sw, [ip4(1), ip4(2), ip4(3), ip4(4), arp].map(lead), 1);
+  vm.runUntilIdle();
+  assert.deepEqual(seen.get('ip4-input')!.map((r) => r.bytes), [ip4(1), ip4(2), ip4(3), ip4(4)].map((f) => f.subarray(14)));
+  assert.equal(seen.get('arp-input')!.length, 1);
+  assert.ok(seen.get('ip4-input')!.every((r) => r.current - r.l2Offset === 14 && (r.l2Offset & 1) === 1));
+  assert.equal(vm.pool.available, free0);
+});
+
 test('ethernet-input: random frames never throw, land in a counted next, and every buffer comes back', () => {
   const { vm, seen, sw, ourMac } = setup();
   const ours = Array.from(ourMac.split(':'), (b) => parseInt(b, 16));
