@@ -50,15 +50,30 @@ interface State {
   readonly byProtocol: Uint16Array;
   /** ctx.nextNames.length when the table was built: a new next rebuilds it. */
   builtFor: number;
+  /** The pool's bytes as 16-bit words (host order), for the quad path. */
+  readonly words: Uint16Array;
+  /** The source check's one-entry cache (reset every frame). */
+  readonly cache: SourceCache;
 }
+
+/** The quad path reads headers as little-endian 16-bit words; a big-endian host takes the byte path. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const states = new WeakMap<NodeContext, State>();
 
+// The last engine's state (source cache included), checked before the WeakMap: one compare
+// per frame, not a hash lookup (this matters at 1 packet per frame).
+let lastCtx: NodeContext | null = null;
+let lastState: State | null = null;
+
 function stateOf(ctx: NodeContext): State {
-  let s = states.get(ctx);
+  let s = ctx === lastCtx && lastState !== null ? lastState : states.get(ctx);
   if (s === undefined) {
-    s = { byProtocol: new Uint16Array(256), builtFor: -1 };
+    const memory = ctx.pool.memory;
+    s = { byProtocol: new Uint16Array(256), builtFor: -1, words: new Uint16Array(memory, 0, memory.byteLength >>> 1), cache: { fib: -1, src: 0, kind: 0 } };
     states.set(ctx, s);
   }
+  lastCtx = ctx;
+  lastState = s;
   if (s.builtFor !== ctx.nextNames.length) {
     s.byProtocol.fill(UNKNOWN);
     s.byProtocol[IpProtocol.ICMP] = NEXT.icmp;
@@ -193,8 +208,6 @@ function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
 }
 
-const sourceCaches = new WeakMap<NodeContext, SourceCache>();
-
 export default defineNode({
   name: 'ip4-local',
   type: 'internal',
@@ -203,8 +216,7 @@ export default defineNode({
   trace: (ctx, bi) => formatForwardTrace(ctx, bi, packetFlowHash(ctx, bi)),
   process(ctx, buffers, n, nexts) {
     const state = stateOf(ctx);
-    let cache = sourceCaches.get(ctx);
-    if (cache === undefined) sourceCaches.set(ctx, (cache = { fib: -1, src: 0, kind: 0 }));
+    const cache = state.cache;
     // The cache lives for one frame: the FIB may change between frames.
     cache.fib = -1;
     const pool = ctx.pool;
@@ -225,9 +237,88 @@ export default defineNode({
     const CHECKSUM_CORRECT = BufferFlag.L4_CHECKSUM_CORRECT;
     const ICMP_NEXT = NEXT.icmp;
     const UDP_NEXT = NEXT.udp;
+    const UDP = IpProtocol.UDP;
+    const words = state.words;
+    const quadPath = LITTLE_ENDIAN && byProtocol[UDP] === UDP_NEXT;
     let firstNext = -1;
     let mixed = false;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
+      // Four UDP datagrams per iteration when all four take the common case below with no
+      // checksum to compute (zero, as VXLAN sends, or already verified) and a source that
+      // hits the one-entry cache with a good verdict. V8 reloads every typed array's data
+      // pointer and length once per loop iteration, so a quad pays that once for four
+      // packets (as in ip4-input); the header is read as aligned little-endian 16-bit words,
+      // the fields compared in that byte order (the cached source swapped once per quad).
+      // Measured, vxlan-decap-forward at 256 (outer packets): one at a time with byte reads
+      // 13.1 ns/packet, quads with byte reads 8.8, quads with word reads 7.6.
+      const cacheFib = cache.fib;
+      if (i + 3 < n && quadPath && cacheFib >= 0 && cache.kind !== LOCAL && cache.kind !== DROP) {
+        const cacheSrc = cache.src;
+        // Bytes 12-13 and 14-15 of the header as little-endian words.
+        const srcHigh = (cacheSrc >>> 24) | ((cacheSrc >>> 8) & 0xff00);
+        const srcLow = ((cacheSrc >>> 8) & 0xff) | ((cacheSrc & 0xff) << 8);
+        const b0 = buffers[i];
+        const b1 = buffers[i + 1];
+        const b2 = buffers[i + 2];
+        const b3 = buffers[i + 3];
+        const c0 = current[b0];
+        const c1 = current[b1];
+        const c2 = current[b2];
+        const c3 = current[b3];
+        const n0 = length[b0];
+        const n1 = length[b1];
+        const n2 = length[b2];
+        const n3 = length[b3];
+        const f0 = flags[b0];
+        const f1 = flags[b1];
+        const f2 = flags[b2];
+        const f3 = flags[b3];
+        const w0 = c0 >>> 1;
+        const w1 = c1 >>> 1;
+        const w2 = c2 >>> 1;
+        const w3 = c3 >>> 1;
+        let t0 = 0;
+        let t1 = 0;
+        let t2 = 0;
+        let t3 = 0;
+        let u0 = 0;
+        let u1 = 0;
+        let u2 = 0;
+        let u3 = 0;
+        if (((c0 | c1 | c2 | c3) & 1) === 0
+          && n0 >= 28 && ((f0 & (NEXT_PRESENT | LOCALLY_ORIGINATED)) === 0) && (words[w0] & 0xff) === 0x45 && (words[w0 + 4] >>> 8) === UDP
+          && (t0 = (((words[w0 + 1] & 0xff) << 8) | (words[w0 + 1] >>> 8))) >= 28 && t0 <= n0 && (words[w0 + 3] & 0xff3f) === 0
+          && kind[opaque[b0 * OPAQUE_WORDS + OPAQUE_ADJACENCY]] === LOCAL && fibIndex[rxInterface[b0]] === cacheFib
+          && words[w0 + 6] === srcHigh && words[w0 + 7] === srcLow
+          && (u0 = (((words[w0 + 12] & 0xff) << 8) | (words[w0 + 12] >>> 8))) >= 8 && u0 <= t0 - 20 && (words[w0 + 13] === 0 || (f0 & CHECKSUM_CORRECT) !== 0)
+          && n1 >= 28 && ((f1 & (NEXT_PRESENT | LOCALLY_ORIGINATED)) === 0) && (words[w1] & 0xff) === 0x45 && (words[w1 + 4] >>> 8) === UDP
+          && (t1 = (((words[w1 + 1] & 0xff) << 8) | (words[w1 + 1] >>> 8))) >= 28 && t1 <= n1 && (words[w1 + 3] & 0xff3f) === 0
+          && kind[opaque[b1 * OPAQUE_WORDS + OPAQUE_ADJACENCY]] === LOCAL && fibIndex[rxInterface[b1]] === cacheFib
+          && words[w1 + 6] === srcHigh && words[w1 + 7] === srcLow
+          && (u1 = (((words[w1 + 12] & 0xff) << 8) | (words[w1 + 12] >>> 8))) >= 8 && u1 <= t1 - 20 && (words[w1 + 13] === 0 || (f1 & CHECKSUM_CORRECT) !== 0)
+          && n2 >= 28 && ((f2 & (NEXT_PRESENT | LOCALLY_ORIGINATED)) === 0) && (words[w2] & 0xff) === 0x45 && (words[w2 + 4] >>> 8) === UDP
+          && (t2 = (((words[w2 + 1] & 0xff) << 8) | (words[w2 + 1] >>> 8))) >= 28 && t2 <= n2 && (words[w2 + 3] & 0xff3f) === 0
+          && kind[opaque[b2 * OPAQUE_WORDS + OPAQUE_ADJACENCY]] === LOCAL && fibIndex[rxInterface[b2]] === cacheFib
+          && words[w2 + 6] === srcHigh && words[w2 + 7] === srcLow
+          && (u2 = (((words[w2 + 12] & 0xff) << 8) | (words[w2 + 12] >>> 8))) >= 8 && u2 <= t2 - 20 && (words[w2 + 13] === 0 || (f2 & CHECKSUM_CORRECT) !== 0)
+          && n3 >= 28 && ((f3 & (NEXT_PRESENT | LOCALLY_ORIGINATED)) === 0) && (words[w3] & 0xff) === 0x45 && (words[w3 + 4] >>> 8) === UDP
+          && (t3 = (((words[w3 + 1] & 0xff) << 8) | (words[w3 + 1] >>> 8))) >= 28 && t3 <= n3 && (words[w3 + 3] & 0xff3f) === 0
+          && kind[opaque[b3 * OPAQUE_WORDS + OPAQUE_ADJACENCY]] === LOCAL && fibIndex[rxInterface[b3]] === cacheFib
+          && words[w3 + 6] === srcHigh && words[w3 + 7] === srcLow
+          && (u3 = (((words[w3 + 12] & 0xff) << 8) | (words[w3 + 12] >>> 8))) >= 8 && u3 <= t3 - 20 && (words[w3 + 13] === 0 || (f3 & CHECKSUM_CORRECT) !== 0)
+        ) {
+          nexts[i] = UDP_NEXT;
+          nexts[i + 1] = UDP_NEXT;
+          nexts[i + 2] = UDP_NEXT;
+          nexts[i + 3] = UDP_NEXT;
+          if (firstNext < 0) firstNext = UDP_NEXT;
+          else if (firstNext !== UDP_NEXT) mixed = true;
+          i += 4;
+          continue;
+        }
+      }
+      // One packet, any case.
       const bi = buffers[i];
       const cur = current[bi];
       const len = length[bi];
@@ -276,6 +367,7 @@ export default defineNode({
         else mixed = true;
       }
       nexts[i] = next;
+      i++;
     }
     if (!mixed && n > 0) ctx.toSingleNext(firstNext);
     return n;

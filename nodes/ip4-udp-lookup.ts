@@ -55,7 +55,58 @@ export default defineNode({
     let noListener = 0;
     let firstNext = -1;
     let mixed = false;
-    for (let i = 0; i < n; i++) {
+    const end = bytes.length;
+    let i = 0;
+    while (i < n) {
+      // Four datagrams per iteration when all four have a 20-byte IPv4 header, fit the
+      // buffer and go to the same registered port's node (V8 reloads every typed array's
+      // data pointer and length once per loop iteration; a quad pays that once for four
+      // packets, as in ip4-input). Measured, vxlan-decap-forward at 256: one at a time
+      // 6.8 ns/packet, quads 4.3; reading the header as 16-bit words instead of bytes: 4.2,
+      // within the noise, so the bytes stay.
+      if (i + 3 < n) {
+        const b0 = buffers[i];
+        const b1 = buffers[i + 1];
+        const b2 = buffers[i + 2];
+        const b3 = buffers[i + 3];
+        const c0 = current[b0];
+        const n0 = length[b0];
+        const c1 = current[b1];
+        const n1 = length[b1];
+        const c2 = current[b2];
+        const n2 = length[b2];
+        const c3 = current[b3];
+        const n3 = length[b3];
+        const q = nextFor[(bytes[c0 + 22] << 8) | bytes[c0 + 23]];
+        if (q !== 0 && n0 >= 28 && n1 >= 28 && n2 >= 28 && n3 >= 28
+          && c0 + n0 <= end && c1 + n1 <= end && c2 + n2 <= end && c3 + n3 <= end
+          && bytes[c0] === 0x45 && bytes[c1] === 0x45 && bytes[c2] === 0x45 && bytes[c3] === 0x45
+          && nextFor[(bytes[c1 + 22] << 8) | bytes[c1 + 23]] === q && nextFor[(bytes[c2 + 22] << 8) | bytes[c2 + 23]] === q
+          && nextFor[(bytes[c3 + 22] << 8) | bytes[c3 + 23]] === q) {
+          // Past the IPv4 and UDP headers (28 bytes), no further than the UDP length.
+          const p0 = ((bytes[c0 + 24] << 8) | bytes[c0 + 25]) - UDP_HEADER_LENGTH;
+          const p1 = ((bytes[c1 + 24] << 8) | bytes[c1 + 25]) - UDP_HEADER_LENGTH;
+          const p2 = ((bytes[c2 + 24] << 8) | bytes[c2 + 25]) - UDP_HEADER_LENGTH;
+          const p3 = ((bytes[c3 + 24] << 8) | bytes[c3 + 25]) - UDP_HEADER_LENGTH;
+          current[b0] = c0 + 28;
+          current[b1] = c1 + 28;
+          current[b2] = c2 + 28;
+          current[b3] = c3 + 28;
+          length[b0] = p0 >= 0 && p0 < n0 - 28 ? p0 : n0 - 28;
+          length[b1] = p1 >= 0 && p1 < n1 - 28 ? p1 : n1 - 28;
+          length[b2] = p2 >= 0 && p2 < n2 - 28 ? p2 : n2 - 28;
+          length[b3] = p3 >= 0 && p3 < n3 - 28 ? p3 : n3 - 28;
+          nexts[i] = q;
+          nexts[i + 1] = q;
+          nexts[i + 2] = q;
+          nexts[i + 3] = q;
+          if (firstNext < 0) firstNext = q;
+          else if (firstNext !== q) mixed = true;
+          i += 4;
+          continue;
+        }
+      }
+      // One packet, any case.
       const bi = buffers[i];
       const cur = current[bi];
       const len = length[bi];
@@ -86,6 +137,7 @@ export default defineNode({
         else mixed = true;
       }
       nexts[i] = next;
+      i++;
     }
     ctx.errors[ERROR.noListener] += noListener;
     if (!mixed && n > 0) ctx.toSingleNext(firstNext);
