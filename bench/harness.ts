@@ -1,6 +1,6 @@
 // The benchmark harness: every bench file registers cases with `vectorBench`, each a
 // function that moves a known number of packets per call. mitata measures the calls;
-// the harness turns them into ns/packet and Mpps, prints one table (node or path,
+// the harness turns them into ns/packet (median of the samples) and Mpps, prints one table (node or path,
 // vector size, ns/packet, Mpps, notes) and can write it as JSON to compare runs
 // (`npm run bench -- --json out.json`). A bench file run alone runs just its cases.
 
@@ -73,7 +73,8 @@ export async function runBenches(filter?: RegExp): Promise<{ rows: BenchRow[]; l
     for (const c of Array.isArray(made) ? made : [made]) {
       if (filter !== undefined && !filter.test(c.name)) continue;
       const stats = await measure(c.run, { min_cpu_time: 300e6, max_samples: 2000 });
-      const ns = stats.avg / c.packets;
+      // The median, not the mean: on a shared machine one stray sample can move a mean by 4×.
+      const ns = stats.p50 / c.packets;
       rows.push({
         name: c.name,
         vector: c.vector,
