@@ -19,7 +19,7 @@
 
 import { Command } from 'commander';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable, Readable } from 'node:stream';
 import { createEngine } from '../index.ts';
@@ -123,8 +123,9 @@ function anchorPaths(config: StartupConfig, base: string): void {
 /** How a user at this shell runs vecnetctl: `bin/vecnetctl` from the checkout, else its full path. */
 function ctlCommand(socket: string): string {
   const bin = resolve(BIN_DIRECTORY, 'vecnetctl');
-  const rel = relative(process.cwd(), bin);
-  const exe = rel.startsWith('..') || isAbsolute(rel) ? bin : rel;
+  // Only at the checkout's root is the short form right; from anywhere else (a parent
+  // directory included) the full path is what a user can paste.
+  const exe = relative(process.cwd(), bin) === join('bin', 'vecnetctl') ? join('bin', 'vecnetctl') : bin;
   return socket === DEFAULT_SOCKET ? exe : `${exe} -s ${socket}`;
 }
 
