@@ -24,6 +24,7 @@ import socketInput from './socket-input.ts';
 import vethInput from './veth-input.ts';
 import vxlan4Input from './vxlan4-input.ts';
 import vxlan4Encap from './vxlan4-encap.ts';
+import ip4VxlanBypass from './ip4-vxlan-bypass.ts';
 import tcp4Input from './tcp4-input.ts';
 import tcp4Output from './tcp4-output.ts';
 import sessionQueue from './session-queue.ts';
@@ -52,6 +53,7 @@ export const VNET_NODES: readonly NodeDefinition[] = [
   vethInput,
   vxlan4Input,
   vxlan4Encap,
+  ip4VxlanBypass,
   tcp4Input,
   tcp4Output,
   sessionQueue,

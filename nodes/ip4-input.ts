@@ -175,7 +175,7 @@ export default defineNode({
         const b1 = buffers[i + 1];
         const b2 = buffers[i + 2];
         const b3 = buffers[i + 3];
-        if (rxInterface[b0] === runSw && rxInterface[b1] === runSw && rxInterface[b2] === runSw && rxInterface[b3] === runSw && !runArc) {
+        if (rxInterface[b0] === runSw && rxInterface[b1] === runSw && rxInterface[b2] === runSw && rxInterface[b3] === runSw) {
           const c0 = current[b0];
           const c1 = current[b1];
           const c2 = current[b2];
@@ -239,7 +239,21 @@ export default defineNode({
               l3Offset[b1] = c1;
               l3Offset[b2] = c2;
               l3Offset[b3] = c3;
-              if (!uniform) {
+              if (runArc) {
+                // Features on this interface (ip4-unicast arc): each packet starts its chain.
+                const s0 = features.start(arc, 'ip4-input', runSw, b0);
+                const s1 = features.start(arc, 'ip4-input', runSw, b1);
+                const s2 = features.start(arc, 'ip4-input', runSw, b2);
+                const s3 = features.start(arc, 'ip4-input', runSw, b3);
+                if (uniform) {
+                  uniform = false;
+                  for (let j = 0; j < i; j++) nexts[j] = LOOKUP;
+                }
+                nexts[i] = s0 >= 0 ? s0 : LOOKUP;
+                nexts[i + 1] = s1 >= 0 ? s1 : LOOKUP;
+                nexts[i + 2] = s2 >= 0 ? s2 : LOOKUP;
+                nexts[i + 3] = s3 >= 0 ? s3 : LOOKUP;
+              } else if (!uniform) {
                 nexts[i] = LOOKUP;
                 nexts[i + 1] = LOOKUP;
                 nexts[i + 2] = LOOKUP;

@@ -52,6 +52,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   vnet.interfaceOutputTemplate = interfaceOutputTemplate;
   for (const node of VNET_NODES) vm.registerNode(node);
   for (const arc of VNET_ARCS) vm.features.registerArc(arc);
+  // Built-in features (plugins declare theirs in definePlugin).
+  vm.features.registerFeature({ arc: 'ip4-unicast', node: 'ip4-vxlan-bypass' });
   vm.features.registerArc({
     name: 'interface-output',
     startNodes: [],

@@ -59,6 +59,9 @@ interface Arc {
   chainOf: Int32Array;
   /** Per start node name: per chain index, the next index from that start node to the first hop. */
   readonly startNexts: Map<string, Int32Array>;
+  /** The last start node asked about and its table: spares a Map lookup by string per packet. */
+  lastStart: string;
+  lastStartNexts: Int32Array | undefined;
 }
 
 export class FeatureArcError extends Error {
@@ -85,6 +88,8 @@ export class FeatureArcs {
       enabled: new Map(),
       chainOf: new Int32Array(64),
       startNexts: new Map(),
+      lastStart: '',
+      lastStartNexts: undefined,
     };
     this.arcs.push(arc);
     this.byName.set(definition.name, arc);
@@ -159,8 +164,14 @@ export class FeatureArcs {
     const base = bi * OPAQUE_WORDS;
     this.opaque[base + FEATURE_CHAIN_WORD] = c - 1;
     this.opaque[base + FEATURE_POSITION_WORD] = 0;
-    const nexts = arc.startNexts.get(startNode);
-    return nexts === undefined ? -1 : nexts[c - 1];
+    let nexts = arc.lastStartNexts;
+    if (startNode !== arc.lastStart || nexts === undefined) {
+      nexts = arc.startNexts.get(startNode);
+      if (nexts === undefined) return -1;
+      arc.lastStart = startNode;
+      arc.lastStartNexts = nexts;
+    }
+    return nexts[c - 1];
   }
 
   /** True when any feature is enabled on this arc for this interface (one array read). */
@@ -205,6 +216,7 @@ export class FeatureArcs {
         const grown = new Int32Array(Math.max(chainIndex + 1, (starts?.length ?? 0) * 2, 16)).fill(-1);
         if (starts !== undefined) grown.set(starts);
         arc.startNexts.set(start, (starts = grown));
+        arc.lastStartNexts = undefined; // the cached table was replaced
       }
       starts[chainIndex] = this.graph.addNext(start, nodes[0]);
     }

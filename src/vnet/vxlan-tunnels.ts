@@ -73,6 +73,13 @@ export class VxlanTunnels {
   /** Decap table: 4 key words per slot (local, remote, vni, fib) and the tunnel index (-1 empty). */
   private readonly keys = new Uint32Array(TABLE_SIZE * 4);
   private readonly values = new Int32Array(TABLE_SIZE).fill(-1);
+  /**
+   * Local tunnel endpoints (VPP's vtep4 table): (address, fib index) → how many tunnels have
+   * it as their src, for ip4-vxlan-bypass. Open addressing, 2 key words per slot, count 0 = empty;
+   * rebuilt with the decap table when a tunnel goes.
+   */
+  private readonly endpointKeys = new Uint32Array(TABLE_SIZE * 2);
+  private readonly endpointCounts = new Int32Array(TABLE_SIZE);
   private tunnelCount = 0;
   readonly deviceClass: DeviceClass;
   private portRegistered = false;
@@ -107,6 +114,22 @@ export class VxlanTunnels {
       if (t < 0) return -1;
       const k = slot << 2;
       if (keys[k] === local && keys[k + 1] === remote && keys[k + 2] === vni && keys[k + 3] === fib) return t;
+      slot = (slot + 1) & (TABLE_SIZE - 1);
+    }
+  }
+
+  /**
+   * Data path: true when `address` (host order, unsigned) is the src of some tunnel whose
+   * encap fib is `fib` — a local VTEP (VPP: vtep4_check).
+   */
+  isLocalEndpoint(address: number, fib: number): boolean {
+    const keys = this.endpointKeys;
+    const counts = this.endpointCounts;
+    let slot = keyHash(address, fib, 0, 0) & (TABLE_SIZE - 1);
+    for (;;) {
+      if (counts[slot] === 0) return false;
+      const k = slot << 1;
+      if (keys[k] === address && keys[k + 1] === fib) return true;
       slot = (slot + 1) & (TABLE_SIZE - 1);
     }
   }
@@ -204,10 +227,22 @@ export class VxlanTunnels {
     this.keys[k + 2] = this.vni[t];
     this.keys[k + 3] = this.encapFibIndex[t];
     this.values[slot] = t;
+    this.insertEndpoint(this.src[t], this.encapFibIndex[t]);
+  }
+
+  private insertEndpoint(address: number, fib: number): void {
+    const keys = this.endpointKeys;
+    const counts = this.endpointCounts;
+    let slot = keyHash(address, fib, 0, 0) & (TABLE_SIZE - 1);
+    while (counts[slot] !== 0 && !(keys[slot << 1] === address && keys[(slot << 1) + 1] === fib)) slot = (slot + 1) & (TABLE_SIZE - 1);
+    keys[slot << 1] = address;
+    keys[(slot << 1) + 1] = fib;
+    counts[slot]++;
   }
 
   private rebuild(): void {
     this.values.fill(-1);
+    this.endpointCounts.fill(0);
     for (let t = 0; t < MAX_TUNNELS; t++) if (this.instance[t] >= 0) this.insert(t);
   }
 

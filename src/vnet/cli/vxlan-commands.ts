@@ -1,9 +1,10 @@
 // CLI of VXLAN tunnels (VPP's vnet/vxlan/vxlan.c commands): `create vxlan tunnel` (with
-// `del` to delete) and `show vxlan tunnel`, with VPP's error texts.
+// `del` to delete), `show vxlan tunnel` and `set interface ip vxlan-bypass`, with VPP's error texts.
 
 import { CliError, type CliRegistry } from '../../vlib/cli.ts';
 import type { Engine } from '../../vlib/engine.ts';
 import { formatIp4 } from '../../wire/address.ts';
+import { readInterface } from './interface-commands.ts';
 
 type Registry = CliRegistry<Engine>;
 
@@ -41,6 +42,17 @@ export function registerVxlanCommands(cli: Registry): void {
     },
   });
   cli.register({
+    path: 'set interface ip vxlan-bypass',
+    short: 'Send VXLAN packets for a local VTEP straight to vxlan4-input',
+    usage: 'set interface ip vxlan-bypass <interface> [del]',
+    action(vm, input) {
+      const sw = readInterface(vm, input);
+      const del = input.keyword('del');
+      input.expectEnd();
+      setVxlanBypass(vm, sw, !del);
+    },
+  });
+  cli.register({
     path: 'show vxlan tunnel',
     short: 'Show VXLAN tunnels',
     usage: 'show vxlan tunnel [raw]',
@@ -66,4 +78,9 @@ export function registerVxlanCommands(cli: Registry): void {
       );
     },
   });
+}
+
+/** `set interface ip vxlan-bypass`: switches ip4-vxlan-bypass on the ip4-unicast arc of one interface. */
+export function setVxlanBypass(vm: Engine, swIfIndex: number, on: boolean): void {
+  vm.features.enable('ip4-unicast', 'ip4-vxlan-bypass', swIfIndex, on);
 }
