@@ -242,6 +242,8 @@ export class BufferPool {
         this.freeChain(first);
         return NONE;
       }
+      // appendBuffer adds the new buffer's length to the chain total: set it first.
+      this.length[nb] = Math.min(this.dataSize, data.length - done);
       this.appendBuffer(first, bi, nb);
       bi = nb;
     }

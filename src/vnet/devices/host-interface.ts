@@ -62,13 +62,16 @@ export class HostInterfaces {
     view.setUint16(0, Linux.AF_PACKET, true);
     view.setUint16(2, Linux.ETH_P_ALL, false);
     view.setInt32(4, ifIndex, true);
-    if (lib.bind(fd, address, 20) < 0) fail('bind');
+    // Up before bind: binding to a down interface leaves ENETDOWN pending on the socket
+    // (net/packet/af_packet.c, packet_do_bind), which the first read would report as a
+    // read error.
     try {
       ipCommand(['link', 'set', 'dev', hostIfName, 'up', 'promisc', 'on']);
     } catch (error) {
       lib.close(fd);
       throw error;
     }
+    if (lib.bind(fd, address, 20) < 0) fail('bind');
     const sw = interfaces.create(name, this.deviceClass, mac, 1500);
     this.byIndex.set(sw, { sw, hostIfName, ifIndex });
     this.queues.open(sw, fd);
