@@ -225,7 +225,7 @@ function process(ctx: NodeContext, buffers: Uint32Array, _n: number, nexts: Uint
     if (got < want) break; // the pool ran dry: try again next call
   }
   pg.nextStream = (start + 1) % count;
-  pg.scheduleRateLimited();
+  pg.scheduleRateLimited(ctx);
   // One stream without device-input features filled the frame: the engine hands it over whole.
   if (sources === 1 && single >= 0) ctx.toSingleNext(single);
   return m;

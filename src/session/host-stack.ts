@@ -33,8 +33,6 @@ import { SessionLookup } from './session-table.ts';
 /** Opaque words of a segment on its way to tcp4-output: local and remote address. */
 export const OPAQUE_TCP_LOCAL = 3;
 export const OPAQUE_TCP_REMOTE = 4;
-/** Bytes an IPv4 header takes in front of a segment (no options). */
-const IP4_HEADER = 20;
 
 export type SessionErrorCode =
   | 'EINVAL' | 'ENOENT' | 'EEXIST' | 'EADDRINUSE' | 'EACCES' | 'ENOMEM' | 'ENOTCONN' | 'ESHUTDOWN'

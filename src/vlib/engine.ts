@@ -9,7 +9,7 @@
 // vlib_buffer_enqueue_to_next): a node that sent every packet one way hands its frame
 // over whole; otherwise packets are appended to the frame filling towards each next.
 
-import { BufferPool, BufferFlag, NONE } from './buffer-pool.ts';
+import { BufferPool, BufferFlag } from './buffer-pool.ts';
 import { CliError, CliRegistry, type CliResult } from './cli.ts';
 import { registerVlibCommands } from './cli-commands.ts';
 import { FeatureArcs } from './feature-arc.ts';
@@ -96,7 +96,8 @@ export class Engine {
       traceBeforeProcess: true,
       trace: (ctx, bi) => this.formatDropReason(ctx.pool.error[bi]),
       process: (ctx, buffers, n) => {
-        for (const hook of this.dropHooks) hook(buffers, n);
+        const hooks = this.dropHooks;
+        for (let h = 0; h < hooks.length; h++) hooks[h](buffers, n);
         ctx.pool.free(buffers, 0, n);
         return 0;
       },
@@ -378,7 +379,6 @@ export class Engine {
       for (let i = 0; i < take; i++) frame.buffers[i] = buffers[done + i];
       frame.count = take;
       frame.target = rt.index;
-      frame.interfaceIndex = rt.interfaceIndex;
       this.pushPending(frame);
       done += take;
     }
@@ -535,7 +535,6 @@ export class Engine {
       const target = this.nodes[rt.nextNodes[single]];
       frame.count = m;
       frame.target = target.index;
-      frame.interfaceIndex = target.interfaceIndex;
       frame.ownerNode = rt.index;
       frame.ownerNext = single;
       if (m < FRAME_SIZE) rt.nextFrames[single] = frame;
@@ -574,12 +573,10 @@ export class Engine {
       drop.errors[k < rt.nextNodes.length ? 0 : 1]++;
       target = this.errorDropIndex;
       frame.target = target;
-      frame.interfaceIndex = NONE;
       this.pushPending(frame);
       return frame;
     }
     frame.target = target;
-    frame.interfaceIndex = this.nodes[target].interfaceIndex;
     frame.ownerNode = rt.index;
     frame.ownerNext = k;
     rt.nextFrames[k] = frame;

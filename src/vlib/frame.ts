@@ -1,9 +1,7 @@
-// Frames carry vectors between nodes: up to FRAME_SIZE buffer indices, a count, the node
-// they are for and, for frames into an interface's output or tx node, that interface's
-// sw_if_index (VPP's frame scalar arguments). Frames are pooled: the data path never
-// allocates one once the pool has warmed up.
-
-import { NONE } from './buffer-pool.ts';
+// Frames carry vectors between nodes: up to FRAME_SIZE buffer indices, a count and the
+// node they are for. A per-interface node (`<if>-output`, `<if>-tx`) knows its interface
+// from its own runtime (`ctx.interfaceIndex`), so frames carry no scalar for it. Frames
+// are pooled: the data path never allocates one once the pool has warmed up.
 
 /** The largest vector a node ever sees (VPP's VLIB_FRAME_SIZE). */
 export const FRAME_SIZE = 256;
@@ -13,8 +11,6 @@ export class Frame {
   count = 0;
   /** Index of the node this frame is queued for; -1 while free. */
   target = -1;
-  /** sw_if_index for frames into per-interface nodes, NONE otherwise. */
-  interfaceIndex = NONE;
   /** The node and next arc that are still appending to this frame (cleared when it runs). */
   ownerNode = -1;
   ownerNext = -1;
@@ -35,7 +31,6 @@ export class FramePool {
   put(frame: Frame): void {
     frame.count = 0;
     frame.target = -1;
-    frame.interfaceIndex = NONE;
     frame.ownerNode = -1;
     frame.ownerNext = -1;
     this.free.push(frame);

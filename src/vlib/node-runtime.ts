@@ -87,11 +87,6 @@ export class NodeRuntime {
     return this.engine.frameSize;
   }
 
-  /** Counts `count` packets under error counter `k` and marks them with that error. */
-  countError(k: number, count: number): void {
-    this.errors[k] += count;
-  }
-
   /** The engine-wide error code for this node's counter `k` (stored in a dropped buffer's `error`). */
   errorCode(k: number): number {
     return this.errorBase + k;

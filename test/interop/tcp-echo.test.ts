@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine } from '../../src/index.ts';
-import { registerHostStack } from '../../src/host-stack.ts';
 import { Cleanup, TAG, kernelSkipReason, runAsync } from './kernel.ts';
 
 const skip = kernelSkipReason(['ip', 'python3']);
@@ -55,7 +54,6 @@ test('Linux client to vecnet echo server over a tap: 16 MiB byte-exact both ways
   const cleanup = new Cleanup();
   const vm = createEngine();
   try {
-    registerHostStack(vm);
     const ns = cleanup.netns(`vn-tcp-${TAG}`);
     const hostIf = `vtcp${TAG}`;
     cleanup.add(() => vm.vnet.devices.closeAll());

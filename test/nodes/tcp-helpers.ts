@@ -3,7 +3,7 @@
 // table 0) and the session layer enabled, and a tap on what the session layer hands to
 // tcp4-output (vm.enqueue of that node is recorded instead of run).
 
-import { registerHostStack } from '../../src/host-stack.ts';
+import { hostStackOf } from '../../src/host-stack.ts';
 import type { HostStack } from '../../src/session/host-stack.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import { emitTcpHeader, fillTcp4Checksum, newTcpOptions, type TcpOptions } from '../../src/wire/tcp.ts';
@@ -49,7 +49,7 @@ export interface TcpSetup {
 
 export function tcpEngine(): TcpSetup {
   const { vm } = ip4Engine([], 4096);
-  const host = registerHostStack(vm);
+  const host = hostStackOf(vm);
   vm.cli('session enable');
   const toOutput: number[] = [];
   const enqueue = vm.enqueue.bind(vm);

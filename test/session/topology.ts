@@ -3,7 +3,7 @@
 // `right` (10.200.2.2, table 1, namespace `client`) — with the session layer enabled.
 
 import { createEngine, type Engine, type EngineOptions } from '../../src/index.ts';
-import { registerHostStack } from '../../src/host-stack.ts';
+import { hostStackOf } from '../../src/host-stack.ts';
 import type { HostStack } from '../../src/session/host-stack.ts';
 
 export const SERVER_IP = '10.200.2.1';
@@ -11,7 +11,7 @@ export const CLIENT_IP = '10.200.2.2';
 
 export function twoVrfs(options: { cc?: 'newreno' | 'cubic'; mtu?: number; engine?: EngineOptions } = {}): { vm: Engine; host: HostStack } {
   const vm = createEngine({ buffers: 32768, ...options.engine });
-  const host = registerHostStack(vm);
+  const host = hostStackOf(vm);
   if (options.cc !== undefined) host.setCongestionControl(options.cc);
   if (options.mtu !== undefined) host.tcpConfig.mss = options.mtu - 40;
   for (const line of [

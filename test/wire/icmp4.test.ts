@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   emitIcmp4DestinationUnreachable, emitIcmp4Error, emitIcmp4ErrorPacket, emitIcmp4Message, emitIcmp4TimeExceeded,
-  formatIcmp4Header, formatIcmp4TypeAndCode, ICMP4_HEADER_LENGTH, ICMP4_RFC1812_MAX_QUOTE, Icmp4Check, icmp4Check,
+  formatIcmp4Header, formatIcmp4TypeAndCode, ICMP4_RFC1812_MAX_QUOTE, Icmp4Check, icmp4Check,
   icmp4Checksum, icmp4Code, icmp4ComputeChecksum, icmp4EchoIdentifier, icmp4EchoRequestToReply, icmp4EchoRestOfHeader,
   icmp4EchoSequence, icmp4ErrorAllowed, icmp4NextHopMtu, icmp4RestOfHeader, icmp4Type, Icmp4TimeExceededCode,
   Icmp4Type, Icmp4UnreachableCode, parseIcmp4Message, setIcmp4Checksum, setIcmp4Code, setIcmp4RestOfHeader,

@@ -325,10 +325,9 @@ export class PacketGenerator {
    * mode until the earliest stream has credit for a batch (a frame, or a millisecond's worth
    * of packets, at least 1 ms away) instead of spinning on the CPU; otherwise it keeps polling.
    */
-  scheduleRateLimited(): void {
+  scheduleRateLimited(rt: NodeContext): void {
     const vm = this.vnet.vm;
-    const rt = vm.node(PG_INPUT_NODE);
-    if (rt === undefined || rt.state === 'disabled') return;
+    if (rt.state === 'disabled') return;
     const now = vm.nowNs();
     let waitMs = Infinity;
     for (const s of this.streams) {

@@ -26,6 +26,7 @@
 //     adjacency source changes in their table, or a cli route covering their next hop
 //     comes or goes — not on every route add.
 
+import { FibError } from './fib-error.ts';
 import type { Vnet } from '../vnet.ts';
 import { Ip4Mtrie } from './ip4-mtrie.ts';
 import { AdjacencyKind, REWRITE_BYTES } from './adjacency.ts';
@@ -43,14 +44,6 @@ export interface RoutePath {
 }
 
 export type RouteSource = 'interface' | 'adjacency' | 'cli' | 'default';
-
-export class FibError extends Error {
-  readonly code: string;
-  constructor(message: string, code = 'EINVAL') {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** Sources by priority: the lowest present one is what the entry forwards with. */
 const SOURCES: readonly RouteSource[] = ['interface', 'adjacency', 'cli', 'default'];

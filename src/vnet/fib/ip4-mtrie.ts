@@ -13,16 +13,6 @@
 // This module owns only the slots; which prefixes exist, and which one covers another, is
 // the FIB's business (ip4-fib.ts), which passes the covering prefix to `remove`.
 
-/** Typed error for bad arguments on the control path; `code` is stable. */
-export class FibError extends Error {
-  readonly code: 'EINVAL';
-  constructor(code: 'EINVAL', message: string) {
-    super(message);
-    this.name = 'FibError';
-    this.code = code;
-  }
-}
-
 // Leaf encoding, one bit for the kind so the hot path tests a sign:
 //   terminal: 0 <= value < 2^31, stored as is, so lookup returns the slot unchanged;
 //   pointer:  bit 31 set, low 31 bits = the child ply's first slot in `leaves`.
@@ -31,6 +21,8 @@ export class FibError extends Error {
 // offset. Because plies start on multiples of 256, `offset | byte` indexes a slot.
 // Measured against a Uint32Array with `leaf < 0x80000000` tests, same table (100 000
 // routes /17../32, 256 destinations, node 20): Int32Array 1.17x faster per lookup.
+import { FibError } from './fib-error.ts';
+
 const POINTER_BIT = 0x80000000 | 0;
 const OFFSET_MASK = 0x7fffffff;
 
@@ -73,19 +65,19 @@ const ROOT_BYTES = ROOT_SLOTS * 5;
 
 function checkAddress(address: number): void {
   if (!Number.isInteger(address) || address < 0 || address > 0xffffffff) {
-    throw new FibError('EINVAL', `bad IPv4 address ${address}: expected an integer 0..4294967295`);
+    throw new FibError(`bad IPv4 address ${address}: expected an integer 0..4294967295`);
   }
 }
 
 function checkLength(length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > 32) {
-    throw new FibError('EINVAL', `bad prefix length ${length}: expected an integer 0..32`);
+    throw new FibError(`bad prefix length ${length}: expected an integer 0..32`);
   }
 }
 
 function checkValue(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > IP4_MTRIE_MAX_VALUE) {
-    throw new FibError('EINVAL', `bad ${what} ${value}: expected an integer 0..${IP4_MTRIE_MAX_VALUE}`);
+    throw new FibError(`bad ${what} ${value}: expected an integer 0..${IP4_MTRIE_MAX_VALUE}`);
   }
 }
 
@@ -213,7 +205,7 @@ export class Ip4Mtrie {
     checkValue(coveringValue, 'covering value');
     checkLength(coveringLength);
     if (coveringLength > length || (coveringLength === length && length !== 0)) {
-      throw new FibError('EINVAL', `bad covering length ${coveringLength}: expected less than ${length}`);
+      throw new FibError(`bad covering length ${coveringLength}: expected less than ${length}`);
     }
     this.removeBelow(0, -1, 0, 16, address & maskOf(length), length, coveringValue, coveringLength);
     if (this.livePlies === 0 && this.plyCapacity > INITIAL_PLY_CAPACITY) {
@@ -398,7 +390,7 @@ export class Ip4Mtrie {
 
   private grow(): void {
     if (this.plyCapacity === MAX_PLY_CAPACITY) {
-      throw new FibError('EINVAL', `ip4 mtrie is full: ${MAX_PLY_CAPACITY} plies`);
+      throw new FibError(`ip4 mtrie is full: ${MAX_PLY_CAPACITY} plies`);
     }
     const capacity = this.plyCapacity;
     const step = Math.min(capacity >> 1, Math.max(GROW_STEP_PLIES, capacity >> 4));

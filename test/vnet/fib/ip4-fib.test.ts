@@ -11,7 +11,8 @@ import { createEngine } from '../../../src/index.ts';
 import type { Engine } from '../../../src/vlib/engine.ts';
 import type { DeviceClass } from '../../../src/vnet/interface.ts';
 import { AdjacencyKind } from '../../../src/vnet/fib/adjacency.ts';
-import { FibError, type RoutePath } from '../../../src/vnet/fib/ip4-fib.ts';
+import { type RoutePath } from '../../../src/vnet/fib/ip4-fib.ts';
+import { FibError } from '../../../src/vnet/fib/fib-error.ts';
 import { formatIp4, ip4Mask, parseIp4, parseMac } from '../../../src/wire/address.ts';
 
 const sink: DeviceClass = {

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatIp4, ip4Mask, parseIp4 } from '../../../src/wire/address.ts';
-import { FibError, Ip4Mtrie } from '../../../src/vnet/fib/ip4-mtrie.ts';
+import { Ip4Mtrie } from '../../../src/vnet/fib/ip4-mtrie.ts';
+import { FibError } from '../../../src/vnet/fib/fib-error.ts';
 
 interface Route {
   address: number;
