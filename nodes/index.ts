@@ -28,6 +28,8 @@ import ip4VxlanBypass from './ip4-vxlan-bypass.ts';
 import tcp4Input from './tcp4-input.ts';
 import tcp4Output from './tcp4-output.ts';
 import sessionQueue from './session-queue.ts';
+import udp4Input from './udp4-input.ts';
+import udp4Output from './udp4-output.ts';
 
 export { interfaceOutputTemplate } from './interface-output.ts';
 
@@ -57,6 +59,8 @@ export const VNET_NODES: readonly NodeDefinition[] = [
   tcp4Input,
   tcp4Output,
   sessionQueue,
+  udp4Input,
+  udp4Output,
 ];
 
 /**

@@ -1,20 +1,23 @@
 // session-queue (VPP's session-queue, vnet/session/session_node.c): the session layer's input
 // node. Each call it brings the TCP timer wheel to the present (retransmissions, delayed
-// ACKs, persist, keepalive and TIME-WAIT fire here), then drains up to TX_EVENT_BATCH app tx
-// events — sessions whose app wrote to the tx FIFO — into TCP, which cuts segments from the
-// FIFOs. The segments are staged by the session layer's sink and leave for tcp4-output when
+// ACKs, persist, keepalive and TIME-WAIT fire here), then runs the events of up to
+// EVENT_BATCH sessions from the session layer's event ring: app tx events go into the
+// transport (TCP cuts segments from the FIFO; UDP takes whole datagrams), and the app
+// notifications of transports without segment processing (cut-through, UDP: accepted,
+// connected, rx, tx space, disconnected, reset, cleanup) are delivered. Segments and
+// datagrams are staged by the session layer and leave for tcp4-output / udp4-output when
 // the call ends. It never keeps the engine spinning: it is in interrupt mode, interrupted
-// by an app's tx event or by the one engine timer the session layer keeps at the TCP wheel's
+// by a queued event or by the one engine timer the session layer keeps at the TCP wheel's
 // next expiry; with events left over after a batch it interrupts itself for the next turn.
-// It reads and writes no buffer metadata itself (the sink sets what tcp4-output reads).
+// It reads and writes no buffer metadata itself.
 
 import { defineNode, indices } from '../src/vlib/node.ts';
 import { existingHostStack } from '../src/session/host-stack.ts';
 
-const NEXTS = { output: 'tcp4-output' } as const;
+const NEXTS = { output: 'tcp4-output', udpOutput: 'udp4-output' } as const;
 
 const ERRORS = {
-  batches: 'tx event batches',
+  batches: 'event batches',
   leftOver: 'batches with events left over',
 } as const;
 const ERROR = indices(ERRORS);
@@ -31,9 +34,9 @@ export default defineNode({
     host.beginNode();
     let more = false;
     try {
-      if (host.txEventsPending > 0) {
+      if (host.eventsPending > 0) {
         ctx.errors[ERROR.batches]++;
-        more = host.drainTxEvents();
+        more = host.drainEvents();
       }
     } finally {
       host.endNode();

@@ -21,7 +21,7 @@ vectorBench(() => {
     run: () => {
       // The same session queued `vector` times: clear its flag so each send queues anew.
       for (let i = 0; i < vector; i++) {
-        session.txPending = false;
+        session.queued = false;
         host.send(session);
       }
       return callProcess(process, rt, buffers, 0, nexts);

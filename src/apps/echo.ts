@@ -1,8 +1,8 @@
 // Builtin echo apps (VPP's hs_apps echo_server / echo_client, newer VPP's vperf): apps
 // attached to the engine's own session layer, for tests, demos and benchmarks.
 //
-//   test echo server uri tcp://<ip>/<port> [fifo-size <n>] [appns <id> secret <n>]
-//   test echo clients uri tcp://<ip>/<port> [nclients <n>] [bytes <n>] [fifo-size <n>]
+//   test echo server uri tcp|udp://<ip>/<port> [fifo-size <n>] [appns <id> secret <n>]
+//   test echo clients uri tcp|udp://<ip>/<port> [nclients <n>] [bytes <n>] [fifo-size <n>]
 //                     [appns <id> secret <n>] [syn-timeout <s>] [test-timeout <s>]
 //   vperf server … / vperf client …   (the same commands, newer VPP's spelling)
 //
@@ -10,12 +10,17 @@
 // does. Each client sends `bytes` bytes of a known pseudo-random stream, reads the echo,
 // checks every byte against the stream, and closes; the command waits until every client
 // is done and prints what VPP prints: bytes moved (both directions), seconds, Gbit/s.
+// Over udp:// the server returns each datagram to its sender, and each client sends the
+// stream in datagrams of at most 1400 bytes (one per frame at MTU 1500), keeping at most
+// half its rx FIFO in flight so that nothing is lost to a full FIFO; a datagram lost on the
+// way stalls the client until its test timeout, reported as an error.
 // Sizes take k/m/g suffixes (powers of 1024); a bare fifo-size is in KiB, as VPP's.
 
 import { CliError, type CliInput, type CliRegistry } from '../vlib/cli.ts';
 import type { Engine } from '../vlib/engine.ts';
 import { parseIp4 } from '../wire/address.ts';
 import { hostStackOf, SessionError, type App, type HostStack, type Session, type SessionErrorCode } from '../session/host-stack.ts';
+import { DATAGRAM_HEADER_LENGTH, DatagramHeader, peekDatagram } from '../session/datagram.ts';
 
 type Registry = CliRegistry<Engine>;
 
@@ -30,7 +35,7 @@ export function parseUri(text: string): EchoUri {
   const address = m === null ? null : parseIp4(m[2]);
   const port = m === null ? -1 : Number(m[3]);
   if (m === null || address === null || port < 1 || port > 65535) {
-    throw new CliError(`bad uri '${text}' (expected tcp://<a.b.c.d>/<port>)`);
+    throw new CliError(`bad uri '${text}' (expected tcp://<a.b.c.d>/<port> or udp://<a.b.c.d>/<port>)`);
   }
   return { protocol: m[1] as 'tcp' | 'udp', address, port };
 }
@@ -46,6 +51,9 @@ function expectSize(input: CliInput, what: string, bareUnit: number): number {
 
 // ---- the stream clients send: a pseudo-random period, copied in contiguous chunks ----
 
+/** Payload bytes per datagram over udp://. */
+export const ECHO_DATAGRAM = 1400;
+
 /** A prime period, so the stream does not repeat at any power-of-two offset. */
 const PERIOD = 65521;
 const CHUNK = 65536;
@@ -60,6 +68,8 @@ const stream = new Uint8Array(PERIOD + CHUNK);
   }
   for (let i = PERIOD; i < stream.length; i++) stream[i] = stream[i - PERIOD];
 }
+
+const streamView = Buffer.from(stream.buffer, stream.byteOffset, stream.length);
 
 /** Byte i of the stream the clients send: the period of a seeded xorshift32. */
 export function echoStreamByte(i: number): number {
@@ -87,9 +97,20 @@ export interface EchoServer {
 export function startEchoServer(vm: Engine, options: EchoServerOptions): EchoServer {
   const host = hostStackOf(vm);
   const uri = parseUri(options.uri);
-  if (uri.protocol !== 'tcp') throw new SessionError('ENOTSUP', 'udp echo is not supported yet');
   const scratch = new Uint8Array(CHUNK);
+  const from = new DatagramHeader();
   let echoed = 0;
+  /** udp: each datagram back to its sender, while the tx FIFO has room for it. */
+  const returnDatagrams = (s: Session): void => {
+    const rx = s.rxFifo;
+    const tx = s.txFifo;
+    if (rx === null || tx === null) return;
+    while (peekDatagram(rx, from) && tx.maxEnqueue() >= DATAGRAM_HEADER_LENGTH + from.length) {
+      const n = host.receiveFrom(s, scratch, 0, CHUNK, from);
+      host.sendTo(s, scratch, 0, n, from.remoteAddress, from.remotePort);
+      echoed += n;
+    }
+  };
   const pump = (s: Session): void => {
     const rx = s.rxFifo;
     const tx = s.txFifo;
@@ -118,7 +139,7 @@ export function startEchoServer(vm: Engine, options: EchoServerOptions): EchoSer
     secret: options.secret,
     rxFifoSize: options.fifoSize,
     txFifoSize: options.fifoSize,
-    callbacks: {
+    callbacks: uri.protocol === 'udp' ? { rx: returnDatagrams, txSpace: returnDatagrams } : {
       rx: pump,
       txSpace: pump,
       disconnected: (s) => {
@@ -129,7 +150,7 @@ export function startEchoServer(vm: Engine, options: EchoServerOptions): EchoSer
   });
   let listener: Session;
   try {
-    listener = host.listen(app, uri.address, uri.port);
+    listener = host.listen(app, uri.address, uri.port, uri.protocol);
   } catch (error) {
     host.detach(app);
     throw error;
@@ -184,13 +205,15 @@ interface ClientState {
 export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise<EchoClientsResult> {
   const host = hostStackOf(vm);
   const uri = parseUri(options.uri);
-  if (uri.protocol !== 'tcp') throw new SessionError('ENOTSUP', 'udp echo is not supported yet');
+  const udp = uri.protocol === 'udp';
   const nclients = options.nclients ?? 1;
   const bytes = options.bytes ?? 8192;
   if (!(Number.isInteger(nclients) && nclients >= 1 && nclients <= 100000)) throw new SessionError('EINVAL', `bad nclients ${nclients}`);
   if (!(Number.isInteger(bytes) && bytes >= 0)) throw new SessionError('EINVAL', `bad bytes ${bytes}`);
   const clients: ClientState[] = [];
   const scratch = new Uint8Array(CHUNK);
+  const scratchView = Buffer.from(scratch.buffer, scratch.byteOffset, scratch.length);
+  const from = new DatagramHeader();
   let startMs = 0;
   let remaining = nclients;
   let settle: (() => void) | null = null;
@@ -204,10 +227,25 @@ export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise
   const fail = (c: ClientState, why: string): void => {
     if (c.error === null && !c.done) c.error = why;
   };
+  /** udp: datagrams while less than half the rx FIFO is in flight. */
+  const fillDatagrams = (s: Session): void => {
+    const c = clients[s.appData];
+    // The server's one listener FIFO takes every client's datagrams: share half of it (its size taken as ours).
+    const window = s.rxFifo === null ? 0 : Math.max(ECHO_DATAGRAM, Math.floor(s.rxFifo.size / 2 / nclients));
+    while (c.sent < bytes && c.sent - c.received < window) {
+      const n = Math.min(ECHO_DATAGRAM, bytes - c.sent);
+      if (!host.sendTo(s, stream, c.sent % PERIOD, n)) break;
+      c.sent += n;
+    }
+  };
   const fill = (s: Session): void => {
     const c = clients[s.appData];
     const tx = s.txFifo;
     if (tx === null || c.done) return;
+    if (udp) {
+      fillDatagrams(s);
+      return;
+    }
     let wrote = 0;
     while (c.sent < bytes) {
       let n = bytes - c.sent;
@@ -225,10 +263,11 @@ export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise
     if (rx === null) return;
     let read = 0;
     for (;;) {
-      const n = rx.dequeue(scratch, 0, CHUNK);
-      if (n === 0) break;
-      if (c.error === null) {
-        const at = c.received % PERIOD;
+      const n = udp ? host.receiveFrom(s, scratch, 0, CHUNK, from) : rx.dequeue(scratch, 0, CHUNK);
+      if (n <= 0) break;
+      const at = c.received % PERIOD;
+      // Buffer#compare is a native memcmp: the byte loop only runs to name a difference.
+      if (c.error === null && scratchView.compare(streamView, at, at + n, 0, n) !== 0) {
         for (let i = 0; i < n; i++) {
           if (scratch[i] !== stream[at + i]) {
             fail(c, `client ${s.appData}: byte ${c.received + i} differs (got ${scratch[i]}, expected ${stream[at + i]})`);
@@ -239,7 +278,10 @@ export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise
       c.received += n;
       read += n;
     }
-    if (read > 0) host.rxConsumed(s);
+    if (read > 0) {
+      if (udp) fill(s);
+      else host.rxConsumed(s);
+    }
     if (c.received > bytes) fail(c, `client ${s.appData}: ${c.received} bytes echoed, ${bytes} sent`);
     if (c.received >= bytes && !c.done && c.error === null) {
       c.done = true;
@@ -312,7 +354,7 @@ export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise
       const c: ClientState = { session: null, sent: 0, received: 0, connected: false, done: false, peerClosed: false, closed: false, error: null };
       clients.push(c);
       try {
-        c.session = host.connect(app, uri.address, uri.port, i);
+        c.session = host.connect(app, uri.address, uri.port, i, uri.protocol);
       } catch (error) {
         c.error = `client ${i}: ${error instanceof Error ? error.message : String(error)}`;
         finish(c);
@@ -362,11 +404,11 @@ function serverCommand(path: string): Parameters<Registry['register']>[0] {
   return {
     path,
     short: 'Start the builtin echo server',
-    usage: `${path} uri tcp://<ip>/<port> [fifo-size <n>] [appns <id> secret <n>]`,
+    usage: `${path} uri tcp|udp://<ip>/<port> [fifo-size <n>] [appns <id> secret <n>]`,
     action(vm, input, out) {
       const o: EchoServerOptions & { uri?: string } = { uri: '' };
       while (!input.atEnd()) if (!parseCommon(input, o)) input.fail();
-      if (o.uri === '') throw new CliError(`missing uri (expected: ${path} uri tcp://<ip>/<port>)`);
+      if (o.uri === '') throw new CliError(`missing uri (expected: ${path} uri tcp|udp://<ip>/<port>)`);
       const server = startEchoServer(vm, o);
       out.json({ app: server.app.index, name: server.app.name });
     },
@@ -377,7 +419,7 @@ function clientsCommand(path: string): Parameters<Registry['register']>[0] {
   return {
     path,
     short: 'Run the builtin echo clients and report throughput',
-    usage: `${path} uri tcp://<ip>/<port> [nclients <n>] [bytes <n>] [fifo-size <n>] [appns <id> secret <n>] [syn-timeout <s>] [test-timeout <s>]`,
+    usage: `${path} uri tcp|udp://<ip>/<port> [nclients <n>] [bytes <n>] [fifo-size <n>] [appns <id> secret <n>] [syn-timeout <s>] [test-timeout <s>]`,
     json: true,
     async action(vm, input, out) {
       const o: EchoClientsOptions = { uri: '' };
@@ -389,7 +431,7 @@ function clientsCommand(path: string): Parameters<Registry['register']>[0] {
         else if (input.keyword('test-timeout')) o.testTimeoutS = input.expectNumber('test-timeout', { min: 0, max: 86400 });
         else input.fail();
       }
-      if (o.uri === '') throw new CliError(`missing uri (expected: ${path} uri tcp://<ip>/<port>)`);
+      if (o.uri === '') throw new CliError(`missing uri (expected: ${path} uri tcp|udp://<ip>/<port>)`);
       const result = await runEchoClients(vm, o);
       out.print(formatEchoResult(result));
       out.json(result);

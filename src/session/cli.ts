@@ -11,6 +11,7 @@ import type { Engine } from '../vlib/engine.ts';
 import type { SessionConfig, TcpConfig as TcpSectionConfig } from '../vlib/startup-conf.ts';
 import type {} from '../vnet/vnet.ts';
 import { formatIp4 } from '../wire/address.ts';
+import { IpProtocol } from '../wire/ip4.ts';
 import { TCP_STATE_NAMES } from '../tcp/connection.ts';
 import { hostStackOf, SessionState, type HostStack, type Session } from './host-stack.ts';
 
@@ -39,17 +40,23 @@ function pad(text: string, width: number): string {
   return text.length >= width ? `${text} ` : text.padEnd(width);
 }
 
-/** `[thread:index][T] local->remote` as VPP's format_session. */
+/**
+ * `[thread:index][T] local->remote` as VPP's format_session: T for TCP, U for UDP, and
+ * `[CT:T]` for a cut-through session (VPP's format_ct_connection_id).
+ */
 export function sessionName(s: Session): string {
   const listener = s.state === SessionState.LISTENING;
   const remote = listener ? '0.0.0.0:0' : `${formatIp4(s.remoteAddress)}:${s.remotePort}`;
-  return `[0:${s.index}][T] ${formatIp4(s.localAddress)}:${s.localPort}->${remote}`;
+  const transport = s.protocol === IpProtocol.UDP ? 'U' : 'T';
+  return `[0:${s.index}][${s.cutThrough ? 'CT:' : ''}${transport}] ${formatIp4(s.localAddress)}:${s.localPort}->${remote}`;
 }
 
 function transportState(host: HostStack, s: Session): string {
   const c = s.connection;
-  if (c === null) return host.stateName(s);
-  return TCP_STATE_NAMES[c.state] ?? 'UNKNOWN';
+  if (c !== null) return TCP_STATE_NAMES[c.state] ?? 'UNKNOWN';
+  // Sessions with no TCP under them (cut-through, UDP) show the session's state, open ones as VPP does.
+  if (s.state === SessionState.READY) return s.protocol === IpProtocol.UDP ? 'OPENED' : 'ESTABLISHED';
+  return host.stateName(s);
 }
 
 /** `show session verbose` rows (VPP: Connection 60, State 15, Rx-f 10, Tx-f 10). */
@@ -170,7 +177,7 @@ export function registerSessionCommands(cli: Registry): void {
       out.print(formatSessions(host, verbose));
       out.json(host.liveSessionList().map((s) => ({
         index: s.index, connection: sessionName(s), state: transportState(host, s),
-        rxFifo: s.rxFifo?.maxDequeue() ?? 0, txFifo: s.txFifo?.maxDequeue() ?? 0, app: s.appIndex,
+        rxFifo: s.rxFifo?.maxDequeue() ?? 0, txFifo: s.txFifo?.maxDequeue() ?? 0, app: s.appIndex, cutThrough: s.cutThrough,
       })));
     },
   });

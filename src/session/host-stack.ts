@@ -29,14 +29,33 @@ import { TcpConnection, TcpState, type TcpErrorCode } from '../tcp/connection.ts
 import { TcpStack, type TcpConfig, type TcpEvents, type TcpSegmentSink, type TcpTimers } from '../tcp/stack.ts';
 import { FifoError, FifoSegment, type Fifo } from '../svm/fifo.ts';
 import { SessionLookup } from './session-table.ts';
+import { DATAGRAM_HEADER_LENGTH, DatagramHeader, peekDatagram, readDatagram, writeDatagram } from './datagram.ts';
 
-/** Opaque words of a segment on its way to tcp4-output: local and remote address. */
+/** Opaque words of a segment on its way to tcp4-output or udp4-output: local and remote address. */
 export const OPAQUE_TCP_LOCAL = 3;
 export const OPAQUE_TCP_REMOTE = 4;
+/** A datagram on its way to udp4-output: local port << 16 | remote port. */
+export const OPAQUE_UDP_PORTS = 5;
+
+/** The node ip4-udp-lookup hands the sessions' UDP ports to. */
+export const UDP_INPUT_NODE = 'udp4-input';
+
+export type TransportName = 'tcp' | 'udp';
+
+function protocolNumber(name: TransportName): number {
+  if (name === 'tcp') return IpProtocol.TCP;
+  if (name === 'udp') return IpProtocol.UDP;
+  throw new SessionError('EINVAL', `unknown transport '${String(name)}': expected tcp or udp`);
+}
+
+function checkPort(port: number): void {
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new SessionError('EINVAL', `bad port ${port}`);
+}
 
 export type SessionErrorCode =
   | 'EINVAL' | 'ENOENT' | 'EEXIST' | 'EADDRINUSE' | 'EACCES' | 'ENOMEM' | 'ENOTCONN' | 'ESHUTDOWN'
-  | 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'EADDRNOTAVAIL' | 'ENOTSUP';
+  | 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'EADDRNOTAVAIL' | 'ENOTSUP'
+  | 'EMSGSIZE' | 'EDESTADDRREQ';
 
 export class SessionError extends Error {
   override readonly name = 'SessionError';
@@ -62,6 +81,23 @@ export const SessionState = {
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const SESSION_STATE_NAMES = ['FREE', 'LISTENING', 'CONNECTING', 'ACCEPTING', 'READY', 'PEER_CLOSED', 'CLOSING', 'CLOSED'];
 
+/**
+ * Events a session waits on in the event ring, run by session-queue in this order. TX is
+ * work for the transport (the app wrote to its tx FIFO); the others are calls of the
+ * session's app for transports that have no segment processing to hang them on
+ * (cut-through, UDP). TCP tells its apps directly, as it processes segments.
+ */
+export const SessionEvent = {
+  ACCEPTED: 1 << 0,
+  CONNECTED: 1 << 1,
+  TX: 1 << 2,
+  RX: 1 << 3,
+  TX_SPACE: 1 << 4,
+  DISCONNECTED: 1 << 5,
+  RESET: 1 << 6,
+  CLEANUP: 1 << 7,
+} as const;
+
 /** One session: fixed shape, reused from the pool. */
 export class Session {
   readonly index: number;
@@ -74,8 +110,20 @@ export class Session {
   txFifo: Fifo | null = null;
   /** For an accepted session, the listener session's index; −1 otherwise. */
   listenerIndex = -1;
-  /** A tx event is queued for session-queue. */
-  txPending = false;
+  /** Events waiting for session-queue (SessionEvent bits). */
+  events = 0;
+  /** The session's index is in the event ring (kept across reuse: the ring may still hold it). */
+  queued = false;
+  /** Connected FIFO to FIFO with a peer session of this engine: no transport (cut-through). */
+  cutThrough = false;
+  /** The cut-through peer's session index, −1 for none. */
+  peerIndex = -1;
+  /** Cut-through: this side has shut down its sending half (the peer was told). */
+  sendClosed = false;
+  /** Cut-through: this side has closed; both closed → both cleaned up. */
+  appClosed = false;
+  /** The segment a cut-through pair's FIFOs came from (the server app's). */
+  pairSegment: FifoSegment | null = null;
   /** Whatever the app wants to keep with the session. */
   appData = 0;
   /** Endpoints as the lookup table holds them (kept after the connection goes). */
@@ -141,8 +189,8 @@ export interface AttachOptions {
 const DEFAULT_FIFO_SIZE = 64 << 10;
 const EPHEMERAL_LOW = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_LOW;
-/** Sessions whose tx event session-queue handles per call. */
-export const TX_EVENT_BATCH = 256;
+/** Sessions whose events session-queue handles per call. */
+export const EVENT_BATCH = 256;
 const STAGE_CAPACITY = 256;
 
 /**
@@ -231,10 +279,18 @@ export class HostStack implements TcpEvents {
   /** The time TCP sees, refreshed at each entry (VPP: vlib_time_now once per frame). */
   nowMs = 0;
 
-  // Tx events: a ring of session indices.
-  private txRing = new Int32Array(1024);
-  private txHead = 0;
-  private txCount = 0;
+  // The event ring: indices of sessions with events (Session.events) for session-queue.
+  private eventRing = new Int32Array(1024);
+  private eventHead = 0;
+  private eventCount = 0;
+  // Datagrams for udp4-output, staged like the TCP sink's segments.
+  private readonly datagrams = new Uint32Array(STAGE_CAPACITY);
+  private datagramCount = 0;
+  private readonly txHeader = new DatagramHeader();
+  /** Sessions using each UDP port (registered with ip4-udp-lookup while > 0). */
+  private readonly udpPortUsers = new Map<number, number>();
+  /** The largest datagram a session may send: one buffer's data. */
+  readonly maxDatagram: number;
 
   // The one engine timer standing for the wheel's next expiry.
   private engineTimer = -1;
@@ -258,6 +314,7 @@ export class HostStack implements TcpEvents {
     this.nowMs = vm.nowMs();
     this.wheel = new TimerWheel({ tickMs: 1, now: this.nowMs });
     this.sink = new BufferSegmentSink(vm.pool, this);
+    this.maxDatagram = vm.pool.dataSize;
     this.namespaces.set('default', { id: 'default', index: 0, secret: 0, fibIndex: 0, swIfIndex: -1 });
   }
 
@@ -329,7 +386,13 @@ export class HostStack implements TcpEvents {
   /** Detaches an app: its sessions are aborted, its listeners closed. */
   detach(app: App): void {
     for (const s of this.sessions) {
-      if (s.state !== SessionState.FREE && s.appIndex === app.index) this.abort(s);
+      if (s.state === SessionState.FREE || s.appIndex !== app.index) continue;
+      this.abort(s);
+      // Sessions without a TCP connection end through the event ring; the app goes now, so they end now.
+      if ((s.state as SessionState) !== SessionState.FREE && s.connection === null) {
+        s.events = 0;
+        this.finishSession(s);
+      }
     }
     this.flushOutput();
     this.apps[app.index] = undefined;
@@ -337,58 +400,135 @@ export class HostStack implements TcpEvents {
 
   // ---------------------------------------------------------------- listen, connect
 
-  /** A listener on address (0: every address of the namespace's fib) and port. */
-  listen(app: App, address: number, port: number): Session {
+  /**
+   * A listener on address (0: every address of the namespace's fib) and port. A UDP
+   * listener is itself the session that receives: every datagram to the port lands in its
+   * rx FIFO with the sender's address (VPP's connectionless UDP).
+   */
+  listen(app: App, address: number, port: number, protocol: TransportName = 'tcp'): Session {
     const tcp = this.requireEnabled();
-    if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new SessionError('EINVAL', `bad port ${port}`);
+    checkPort(port);
+    const proto = protocolNumber(protocol);
     const fib = app.namespace.fibIndex;
-    if (this.lookup.lookupListener(fib, IpProtocol.TCP, address >>> 0, port) >= 0 && this.listenerExact(fib, address, port)) {
-      throw new SessionError('EADDRINUSE', `tcp ${formatIp4(address)}:${port} is already listening in namespace ${app.namespace.id}`);
+    address >>>= 0;
+    if (this.lookup.listeners.get(((fib << 8) | proto) >>> 0, address, 0, port) >= 0) {
+      throw new SessionError('EADDRINUSE', `${protocol} ${formatIp4(address)}:${port} is already listening in namespace ${app.namespace.id}`);
     }
     this.refreshTime();
     const s = this.allocateSession(app, fib);
+    s.protocol = proto;
     s.state = SessionState.LISTENING;
-    s.localAddress = address >>> 0;
+    s.localAddress = address;
     s.localPort = port;
-    this.lookup.addListener(fib, IpProtocol.TCP, address >>> 0, port, s.index);
-    s.connection = tcp.listen({ localAddress: address, localPort: port, userData: s.index });
+    if (proto === IpProtocol.UDP) {
+      try {
+        this.claimUdpPort(port);
+      } catch (error) {
+        this.freeSession(s);
+        throw error;
+      }
+      this.allocateFifos(s, app);
+      this.lookup.addListener(fib, proto, address, port, s.index);
+    } else {
+      this.lookup.addListener(fib, proto, address, port, s.index);
+      s.connection = tcp.listen({ localAddress: address, localPort: port, userData: s.index });
+    }
     app.listeners.add(s.index);
     return s;
   }
 
-  private listenerExact(fib: number, address: number, port: number): boolean {
-    return this.lookup.listeners.get(((fib << 8) | IpProtocol.TCP) >>> 0, address >>> 0, 0, port) >= 0;
-  }
-
-  /** Active open to address:port from the namespace; `connected` follows (also on failure). */
-  connect(app: App, address: number, port: number, appData = 0): Session {
+  /**
+   * Opens a session to address:port from the app's namespace. TCP: an active open, or a
+   * cut-through pair when the address is the namespace's own and an app of the same
+   * namespace listens there. UDP: a connected session (datagrams from its peer only).
+   * `connected` follows in every case, also on failure.
+   */
+  connect(app: App, address: number, port: number, appData = 0, protocol: TransportName = 'tcp'): Session {
     const tcp = this.requireEnabled();
-    if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new SessionError('EINVAL', `bad port ${port}`);
-    const fib = app.namespace.fibIndex;
-    const local = this.sourceAddressFor(app.namespace, address >>> 0);
-    if (local < 0) throw new SessionError('EHOSTUNREACH', `no route to ${formatIp4(address)} in namespace ${app.namespace.id}`);
-    const localPort = this.ephemeralPort(fib, local, address >>> 0, port);
+    checkPort(port);
+    const proto = protocolNumber(protocol);
+    const ns = app.namespace;
+    const fib = ns.fibIndex;
+    address >>>= 0;
+    const local = this.sourceAddressFor(ns, address);
+    if (local < 0) throw new SessionError('EHOSTUNREACH', `no route to ${formatIp4(address)} in namespace ${ns.id}`);
+    if (proto === IpProtocol.TCP && local === address) {
+      const li = this.lookup.lookupListener(fib, proto, address, port);
+      const listener = li >= 0 ? this.sessions[li] : undefined;
+      if (listener !== undefined && this.apps[listener.appIndex]?.namespace.index === ns.index) {
+        return this.connectCutThrough(app, listener, address, port, appData);
+      }
+    }
+    const localPort = this.ephemeralPort(fib, proto, local, address, port);
     this.refreshTime();
     const s = this.allocateSession(app, fib);
+    s.protocol = proto;
     s.state = SessionState.CONNECTING;
     s.appData = appData;
-    try {
-      s.rxFifo = app.segment.allocate(app.rxFifoSize);
-      s.txFifo = app.segment.allocate(app.txFifoSize);
-    } catch (error) {
-      this.freeSession(s);
-      throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
+    this.setEndpoints(s, local, localPort, address, port);
+    if (proto === IpProtocol.UDP) {
+      try {
+        this.claimUdpPort(localPort);
+      } catch (error) {
+        this.freeSession(s);
+        throw error;
+      }
     }
-    this.setEndpoints(s, local, localPort, address >>> 0, port);
-    this.lookup.addSession(fib, IpProtocol.TCP, local, localPort, address >>> 0, port, s.index);
+    this.allocateFifos(s, app);
+    this.lookup.addSession(fib, proto, local, localPort, address, port, s.index);
+    if (proto === IpProtocol.UDP) {
+      this.queueEvent(s, SessionEvent.CONNECTED);
+      return s;
+    }
     this.nodeDepth++;
     try {
-      s.connection = tcp.connect({ localAddress: local, localPort, remoteAddress: address, remotePort: port, rxFifo: s.rxFifo, txFifo: s.txFifo, userData: s.index });
+      s.connection = tcp.connect({ localAddress: local, localPort, remoteAddress: address, remotePort: port, rxFifo: s.rxFifo!, txFifo: s.txFifo!, userData: s.index });
     } finally {
       this.nodeDepth--;
     }
     this.flushOutput();
     return s;
+  }
+
+  /**
+   * Cut-through (VPP's application_local): both ends are apps of this engine in one
+   * namespace, so the session layer joins them FIFO to FIFO — the client's tx FIFO is the
+   * server's rx FIFO and the other way round, both from the server app's segment — and no
+   * TCP runs. The apps see the same events as over TCP; only `show session` tells.
+   */
+  private connectCutThrough(app: App, listener: Session, address: number, port: number, appData: number): Session {
+    const server = this.apps[listener.appIndex]!;
+    const fib = listener.fibIndex;
+    const localPort = this.ephemeralPort(fib, IpProtocol.TCP, address, address, port);
+    const c = this.allocateSession(app, fib);
+    const s = this.allocateSession(server, fib);
+    let up: Fifo | null = null;
+    try {
+      up = server.segment.allocate(server.rxFifoSize);
+      c.txFifo = s.rxFifo = up;
+      c.rxFifo = s.txFifo = server.segment.allocate(app.rxFifoSize);
+    } catch (error) {
+      if (up !== null) server.segment.free(up);
+      this.freeSession(c);
+      this.freeSession(s);
+      throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
+    }
+    for (const [one, other] of [[c, s], [s, c]]) {
+      one.cutThrough = true;
+      one.peerIndex = other.index;
+      one.pairSegment = server.segment;
+    }
+    c.state = SessionState.CONNECTING;
+    c.appData = appData;
+    s.state = SessionState.ACCEPTING;
+    s.listenerIndex = listener.index;
+    this.setEndpoints(c, address, localPort, address, port);
+    this.setEndpoints(s, address, port, address, localPort);
+    this.lookup.addSession(fib, IpProtocol.TCP, address, localPort, address, port, c.index);
+    this.lookup.addSession(fib, IpProtocol.TCP, address, port, address, localPort, s.index);
+    this.queueEvent(s, SessionEvent.ACCEPTED);
+    this.queueEvent(c, SessionEvent.CONNECTED);
+    return c;
   }
 
   /** The source address for a connection from the namespace to `remote`, or −1. */
@@ -408,35 +548,109 @@ export class HostStack implements TcpEvents {
     return a >= 0 ? a >>> 0 : -1;
   }
 
-  private ephemeralPort(fib: number, local: number, remote: number, remotePort: number): number {
+  private ephemeralPort(fib: number, protocol: number, local: number, remote: number, remotePort: number): number {
+    const udpLocal = this.vm.vnet.udpLocal;
     for (let tries = 0; tries < EPHEMERAL_COUNT; tries++) {
       const port = this.nextEphemeral;
       this.nextEphemeral = port === 65535 ? EPHEMERAL_LOW : port + 1;
-      if (this.lookup.lookupSession(fib, IpProtocol.TCP, local, port, remote, remotePort) < 0
-        && this.lookup.lookupListener(fib, IpProtocol.TCP, local, port) < 0) return port;
+      if (this.lookup.lookupSession(fib, protocol, local, port, remote, remotePort) >= 0
+        || this.lookup.lookupListener(fib, protocol, local, port) >= 0) continue;
+      // A UDP port another node handles (VXLAN's) is not ours to take.
+      if (protocol === IpProtocol.UDP && !this.udpPortUsers.has(port) && udpLocal.nodeOf(port) !== undefined) continue;
+      return port;
     }
     throw new SessionError('EADDRNOTAVAIL', `no free local port towards ${formatIp4(remote)}:${remotePort}`);
   }
 
-  // ---------------------------------------------------------------- app → session
-
-  /** The app wrote to the session's tx FIFO: queue a tx event for session-queue. */
-  send(s: Session): void {
-    if (s.txPending || s.connection === null) return;
-    s.txPending = true;
-    if (this.txCount === this.txRing.length) {
-      const grown = new Int32Array(this.txRing.length * 2);
-      for (let i = 0; i < this.txCount; i++) grown[i] = this.txRing[(this.txHead + i) % this.txRing.length];
-      this.txRing = grown;
-      this.txHead = 0;
+  /** Hands datagrams to `port` to udp4-input while some session uses it. */
+  private claimUdpPort(port: number): void {
+    const users = this.udpPortUsers.get(port) ?? 0;
+    if (users === 0) {
+      try {
+        this.vm.vnet.udpLocal.register(port, UDP_INPUT_NODE);
+      } catch (error) {
+        throw new SessionError('EADDRINUSE', error instanceof Error ? error.message : String(error));
+      }
     }
-    this.txRing[(this.txHead + this.txCount) % this.txRing.length] = s.index;
-    this.txCount++;
-    this.interruptQueue();
+    this.udpPortUsers.set(port, users + 1);
   }
 
-  /** The app took bytes from the rx FIFO: TCP may open the window. */
+  private releaseUdpPort(port: number): void {
+    const users = this.udpPortUsers.get(port) ?? 0;
+    if (users > 1) {
+      this.udpPortUsers.set(port, users - 1);
+      return;
+    }
+    this.udpPortUsers.delete(port);
+    this.vm.vnet.udpLocal.unregister(port);
+  }
+
+  /** An rx and a tx FIFO of the app's sizes from its segment; ENOMEM (session freed) when full. */
+  private allocateFifos(s: Session, app: App): void {
+    try {
+      s.rxFifo = app.segment.allocate(app.rxFifoSize);
+      s.txFifo = app.segment.allocate(app.txFifoSize);
+    } catch (error) {
+      if (s.rxFifo !== null) app.segment.free(s.rxFifo);
+      s.rxFifo = null;
+      if (s.protocol === IpProtocol.UDP && s.localPort !== 0) this.releaseUdpPort(s.localPort);
+      this.freeSession(s);
+      throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
+    }
+  }
+
+  // ---------------------------------------------------------------- app → session
+
+  /** The app wrote to the session's tx FIFO: a tx event for session-queue (the peer's rx, cut-through). */
+  send(s: Session): void {
+    if (s.state === SessionState.FREE) return;
+    if (s.cutThrough) {
+      const peer = this.livePeer(s);
+      if (peer !== null) this.queueEvent(peer, SessionEvent.RX);
+      return;
+    }
+    if (s.protocol === IpProtocol.TCP && s.connection === null) return;
+    this.queueEvent(s, SessionEvent.TX);
+  }
+
+  /**
+   * UDP: queues one datagram to address:port (by default a connected session's peer);
+   * false when the tx FIFO has no room for it now (the app waits for `txSpace`).
+   */
+  sendTo(s: Session, payload: Uint8Array, offset: number, length: number, address = s.remoteAddress, port = s.remotePort): boolean {
+    if (s.protocol !== IpProtocol.UDP || s.txFifo === null) throw new SessionError('EINVAL', `session ${s.index} is not an open udp session`);
+    if (!(Number.isInteger(length) && length >= 0 && length <= this.maxDatagram)) {
+      throw new SessionError('EMSGSIZE', `datagram of ${length} bytes: at most ${this.maxDatagram}`);
+    }
+    if (address === 0 || !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+      throw new SessionError('EDESTADDRREQ', `no destination for a datagram on session ${s.index}`);
+    }
+    let local = s.localAddress;
+    if (local === 0) {
+      local = this.sourceAddressFor(this.apps[s.appIndex]!.namespace, address >>> 0);
+      if (local < 0) throw new SessionError('EHOSTUNREACH', `no route to ${formatIp4(address)}`);
+    }
+    if (!writeDatagram(s.txFifo, payload, offset, length, address >>> 0, port, local, s.localPort)) return false;
+    this.send(s);
+    return true;
+  }
+
+  /**
+   * UDP: takes the next datagram from the rx FIFO — payload into dst (a longer datagram is
+   * cut at `max`), sender into `from`. Returns the bytes copied, −1 when none is waiting.
+   */
+  receiveFrom(s: Session, dst: Uint8Array, offset: number, max: number, from: DatagramHeader): number {
+    if (s.protocol !== IpProtocol.UDP || s.rxFifo === null) throw new SessionError('EINVAL', `session ${s.index} is not an open udp session`);
+    return readDatagram(s.rxFifo, dst, offset, max, from);
+  }
+
+  /** The app took bytes from the rx FIFO: TCP may open the window; a cut-through peer may write. */
   rxConsumed(s: Session): void {
+    if (s.cutThrough) {
+      const peer = this.livePeer(s);
+      if (peer !== null) this.queueEvent(peer, SessionEvent.TX_SPACE);
+      return;
+    }
     const c = s.connection;
     if (c === null || this.tcp === null) return;
     this.refreshTime();
@@ -444,8 +658,12 @@ export class HostStack implements TcpEvents {
     this.flushOutput();
   }
 
-  /** Half-close: FIN after the queued data. */
+  /** Half-close: FIN after the queued data (cut-through: the peer hears `disconnected`). */
   shutdown(s: Session): void {
+    if (s.cutThrough) {
+      this.closeSending(s);
+      return;
+    }
     const c = s.connection;
     if (c === null || this.tcp === null) return;
     this.refreshTime();
@@ -459,8 +677,29 @@ export class HostStack implements TcpEvents {
     this.flushOutput();
   }
 
-  /** Orderly close (VPP's disconnect): FIN after queued data; a listener stops listening. */
+  /**
+   * Orderly close (VPP's disconnect): FIN after queued data; a listener stops listening.
+   * A UDP session is gone at once; a cut-through pair when both sides have closed.
+   */
   close(s: Session): void {
+    if (s.state === SessionState.FREE) return;
+    if (s.cutThrough) {
+      if (s.appClosed) return;
+      this.closeSending(s);
+      s.appClosed = true;
+      s.state = SessionState.CLOSING;
+      const peer = this.livePeer(s);
+      if (peer === null || peer.appClosed) {
+        this.queueEvent(s, SessionEvent.CLEANUP);
+        if (peer !== null) this.queueEvent(peer, SessionEvent.CLEANUP);
+      }
+      return;
+    }
+    if (s.protocol === IpProtocol.UDP) {
+      if (s.state !== SessionState.LISTENING) s.state = SessionState.CLOSING;
+      this.queueEvent(s, SessionEvent.CLEANUP);
+      return;
+    }
     const c = s.connection;
     if (c === null || this.tcp === null) return;
     this.refreshTime();
@@ -475,8 +714,25 @@ export class HostStack implements TcpEvents {
     this.flushOutput();
   }
 
-  /** Abortive close: RST. */
+  /** Abortive close: RST (cut-through: the peer hears `reset`; UDP: as close). */
   abort(s: Session): void {
+    if (s.state === SessionState.FREE) return;
+    if (s.cutThrough) {
+      const peer = this.livePeer(s);
+      s.appClosed = s.sendClosed = true;
+      s.state = SessionState.CLOSED;
+      this.queueEvent(s, SessionEvent.CLEANUP);
+      if (peer !== null) {
+        const resetPeer = !peer.appClosed;
+        peer.appClosed = peer.sendClosed = true;
+        this.queueEvent(peer, resetPeer ? SessionEvent.RESET | SessionEvent.CLEANUP : SessionEvent.CLEANUP);
+      }
+      return;
+    }
+    if (s.protocol === IpProtocol.UDP) {
+      this.close(s);
+      return;
+    }
     const c = s.connection;
     if (c === null || this.tcp === null) return;
     this.refreshTime();
@@ -487,6 +743,42 @@ export class HostStack implements TcpEvents {
       this.nodeDepth--;
     }
     this.flushOutput();
+  }
+
+  /** Cut-through: this side sends no more; the peer hears `disconnected` once. */
+  private closeSending(s: Session): void {
+    if (s.sendClosed) return;
+    s.sendClosed = true;
+    const peer = this.livePeer(s);
+    if (peer !== null && !peer.appClosed) this.queueEvent(peer, SessionEvent.DISCONNECTED);
+  }
+
+  /** A cut-through session's peer while the pair holds, else null. */
+  private livePeer(s: Session): Session | null {
+    if (s.peerIndex < 0) return null;
+    const peer = this.sessions[s.peerIndex];
+    return peer.state !== SessionState.FREE && peer.peerIndex === s.index ? peer : null;
+  }
+
+  /** UDP in the engine (udp4-input): a datagram landed in the session's rx FIFO. */
+  notifyRx(s: Session): void {
+    this.queueEvent(s, SessionEvent.RX);
+  }
+
+  private queueEvent(s: Session, events: number): void {
+    s.events |= events;
+    if (s.queued) return;
+    s.queued = true;
+    if (this.eventCount === this.eventRing.length) {
+      const ring = this.eventRing;
+      const grown = new Int32Array(ring.length * 2);
+      for (let i = 0; i < this.eventCount; i++) grown[i] = ring[(this.eventHead + i) % ring.length];
+      this.eventRing = grown;
+      this.eventHead = 0;
+    }
+    this.eventRing[(this.eventHead + this.eventCount) % this.eventRing.length] = s.index;
+    this.eventCount++;
+    this.interruptQueue();
   }
 
   // ---------------------------------------------------------------- the nodes' side
@@ -507,9 +799,14 @@ export class HostStack implements TcpEvents {
   /** Segments staged so far go to tcp4-output now (the sink's stage is full, or a frame ended). */
   handOver(): void {
     const sink = this.sink;
-    if (sink.count === 0) return;
-    this.vm.enqueue('tcp4-output', sink.staged, sink.count);
-    sink.count = 0;
+    if (sink.count > 0) {
+      this.vm.enqueue('tcp4-output', sink.staged, sink.count);
+      sink.count = 0;
+    }
+    if (this.datagramCount > 0) {
+      this.vm.enqueue('udp4-output', this.datagrams, this.datagramCount);
+      this.datagramCount = 0;
+    }
   }
 
   /** Outside a node: hand segments over at once. */
@@ -517,26 +814,91 @@ export class HostStack implements TcpEvents {
     if (this.nodeDepth === 0) this.handOver();
   }
 
-  /** session-queue: runs up to TX_EVENT_BATCH tx events; true when more remain. */
-  drainTxEvents(): boolean {
-    const tcp = this.tcp;
-    if (tcp === null) return false;
-    let budget = TX_EVENT_BATCH;
-    const ring = this.txRing;
-    while (this.txCount > 0 && budget-- > 0) {
-      const si = ring[this.txHead];
-      this.txHead = this.txHead + 1 === ring.length ? 0 : this.txHead + 1;
-      this.txCount--;
-      const s = this.sessions[si];
-      s.txPending = false;
-      const c = s.connection;
-      if (c !== null) tcp.send(c);
+  /** session-queue: runs the events of up to EVENT_BATCH sessions; true when more remain. */
+  drainEvents(): boolean {
+    let budget = EVENT_BATCH;
+    while (this.eventCount > 0 && budget-- > 0) {
+      const ring = this.eventRing;
+      const s = this.sessions[ring[this.eventHead]];
+      this.eventHead = this.eventHead + 1 === ring.length ? 0 : this.eventHead + 1;
+      this.eventCount--;
+      s.queued = false;
+      const events = s.events;
+      s.events = 0;
+      if (events !== 0 && s.state !== SessionState.FREE) this.runEvents(s, events);
     }
-    return this.txCount > 0;
+    return this.eventCount > 0;
   }
 
-  get txEventsPending(): number {
-    return this.txCount;
+  get eventsPending(): number {
+    return this.eventCount;
+  }
+
+  private runEvents(s: Session, events: number): void {
+    const callbacks = this.apps[s.appIndex]?.callbacks;
+    if ((events & SessionEvent.ACCEPTED) !== 0) {
+      if (s.state === SessionState.ACCEPTING) s.state = SessionState.READY;
+      callbacks?.accepted?.(s);
+    }
+    if ((events & SessionEvent.CONNECTED) !== 0) {
+      if (s.state === SessionState.CONNECTING) s.state = SessionState.READY;
+      callbacks?.connected?.(s, null);
+    }
+    if ((events & SessionEvent.TX) !== 0) {
+      if (s.connection !== null) this.tcp!.send(s.connection);
+      else if (s.protocol === IpProtocol.UDP) this.transmitDatagrams(s);
+    }
+    if ((events & SessionEvent.RX) !== 0) callbacks?.rx?.(s);
+    if ((events & SessionEvent.TX_SPACE) !== 0) callbacks?.txSpace?.(s);
+    if ((events & SessionEvent.DISCONNECTED) !== 0) {
+      if (s.state === SessionState.READY || s.state === SessionState.ACCEPTING) s.state = SessionState.PEER_CLOSED;
+      callbacks?.disconnected?.(s);
+    }
+    if ((events & SessionEvent.RESET) !== 0) {
+      s.state = SessionState.CLOSED;
+      callbacks?.reset?.(s, 'ECONNRESET');
+    }
+    if ((events & SessionEvent.CLEANUP) !== 0 && s.state !== SessionState.FREE) this.finishSession(s);
+  }
+
+  /**
+   * A UDP session's tx event: datagrams from its tx FIFO into pool buffers (payload at the
+   * data start; udp4-output prepends the headers), at most EVENT_BATCH per event. With no
+   * buffer left the rest wait in the FIFO for the next turn, as a NIC queue would.
+   */
+  private transmitDatagrams(s: Session): void {
+    const tx = s.txFifo;
+    if (tx === null) return;
+    const pool = this.vm.pool;
+    const header = this.txHeader;
+    const opaque = pool.opaque;
+    let sent = 0;
+    while (peekDatagram(tx, header)) {
+      if (sent === EVENT_BATCH) {
+        this.queueEvent(s, SessionEvent.TX);
+        break;
+      }
+      const bi = pool.allocOne();
+      if (bi === NONE) {
+        this.queueEvent(s, SessionEvent.TX);
+        break;
+      }
+      tx.drop(DATAGRAM_HEADER_LENGTH);
+      const start = pool.dataStart(bi);
+      tx.dequeue(pool.bytes, start, header.length);
+      pool.current[bi] = start;
+      pool.length[bi] = header.length;
+      pool.flags[bi] = BufferFlag.LOCALLY_ORIGINATED;
+      const base = bi * OPAQUE_WORDS;
+      opaque[base + OPAQUE_FIB_INDEX] = s.fibIndex;
+      opaque[base + OPAQUE_TCP_LOCAL] = header.localAddress;
+      opaque[base + OPAQUE_TCP_REMOTE] = header.remoteAddress;
+      opaque[base + OPAQUE_UDP_PORTS] = ((header.localPort << 16) | header.remotePort) >>> 0;
+      this.datagrams[this.datagramCount++] = bi;
+      if (this.datagramCount === STAGE_CAPACITY) this.handOver();
+      sent++;
+    }
+    if (sent > 0) this.queueEvent(s, SessionEvent.TX_SPACE);
   }
 
   /** Fires due TCP timers (not re-entrantly: a callback that reaches here returns at once). */
@@ -662,17 +1024,35 @@ export class HostStack implements TcpEvents {
   closed(c: TcpConnection): void {
     const s = this.sessions[c.userData];
     if (s === undefined || s.connection !== c) return;
+    if (c.state === TcpState.LISTEN) s.state = SessionState.LISTENING;
+    this.finishSession(s);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /**
+   * The end of a session of any transport: out of the lookup table, the app's `cleanup`,
+   * its FIFOs back to their segment (a cut-through pair's when the second side ends), and
+   * the slot back to the pool.
+   */
+  private finishSession(s: Session): void {
     const app = this.apps[s.appIndex];
-    if (c.state === TcpState.LISTEN || s.state === SessionState.LISTENING) {
-      this.lookup.removeListener(s.fibIndex, IpProtocol.TCP, s.localAddress, s.localPort);
+    if (s.state === SessionState.LISTENING) {
+      this.lookup.removeListener(s.fibIndex, s.protocol, s.localAddress, s.localPort);
       app?.listeners.delete(s.index);
     } else {
-      this.lookup.removeSession(s.fibIndex, IpProtocol.TCP, s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
+      this.lookup.removeSession(s.fibIndex, s.protocol, s.localAddress, s.localPort, s.remoteAddress, s.remotePort);
     }
+    if (s.protocol === IpProtocol.UDP) this.releaseUdpPort(s.localPort);
     s.state = SessionState.CLOSED;
     s.connection = null;
     app?.callbacks.cleanup?.(s);
-    if (app !== undefined) {
+    if (s.cutThrough) {
+      if (this.livePeer(s) === null && s.pairSegment !== null) {
+        if (s.rxFifo !== null) s.pairSegment.free(s.rxFifo);
+        if (s.txFifo !== null) s.pairSegment.free(s.txFifo);
+      }
+    } else if (app !== undefined) {
       if (s.rxFifo !== null) app.segment.free(s.rxFifo);
       if (s.txFifo !== null) app.segment.free(s.txFifo);
     }
@@ -693,11 +1073,18 @@ export class HostStack implements TcpEvents {
     s.appIndex = app.index;
     s.fibIndex = fib;
     s.listenerIndex = -1;
-    s.txPending = false;
+    s.protocol = IpProtocol.TCP;
     s.appData = 0;
     s.rxFifo = null;
     s.txFifo = null;
     s.connection = null;
+    s.events = 0;
+    s.cutThrough = false;
+    s.peerIndex = -1;
+    s.sendClosed = false;
+    s.appClosed = false;
+    s.pairSegment = null;
+    this.setEndpoints(s, 0, 0, 0, 0);
     this.liveSessions++;
     return s;
   }
@@ -708,6 +1095,9 @@ export class HostStack implements TcpEvents {
     s.rxFifo = null;
     s.txFifo = null;
     s.appIndex = -1;
+    s.events = 0;
+    s.peerIndex = -1;
+    s.pairSegment = null;
     this.freeSessions.push(s.index);
     this.liveSessions--;
   }

@@ -172,6 +172,41 @@ export function ip4HeaderChecksum(bytes: Uint8Array, offset: number): number {
   return ~checksumFold(sum + (~ip4Checksum(bytes, offset) & 0xffff)) & 0xffff;
 }
 
+/**
+ * Writes the 20-byte header a host sends (no options, TOS 0, identification 0, no fragment
+ * offset; DF when `dontFragment`) with its checksum, summed from the words just written
+ * rather than by a pass over the bytes. The fast path of the host stack's output nodes.
+ */
+export function writeIp4Header(
+  bytes: Uint8Array, offset: number, totalLength: number, protocol: number, ttl: number,
+  src: number, dst: number, dontFragment: boolean,
+): void {
+  const flags = dontFragment ? 0x40 : 0;
+  bytes[offset] = 0x45;
+  bytes[offset + 1] = 0;
+  bytes[offset + 2] = totalLength >>> 8;
+  bytes[offset + 3] = totalLength;
+  bytes[offset + 4] = 0;
+  bytes[offset + 5] = 0;
+  bytes[offset + 6] = flags;
+  bytes[offset + 7] = 0;
+  bytes[offset + 8] = ttl;
+  bytes[offset + 9] = protocol;
+  bytes[offset + 12] = src >>> 24;
+  bytes[offset + 13] = src >>> 16;
+  bytes[offset + 14] = src >>> 8;
+  bytes[offset + 15] = src;
+  bytes[offset + 16] = dst >>> 24;
+  bytes[offset + 17] = dst >>> 16;
+  bytes[offset + 18] = dst >>> 8;
+  bytes[offset + 19] = dst;
+  const sum = 0x4500 + totalLength + (flags << 8) + ((ttl << 8) | protocol)
+    + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  const checksum = ~checksumFold(sum) & 0xffff;
+  bytes[offset + 10] = checksum >>> 8;
+  bytes[offset + 11] = checksum;
+}
+
 /** RFC 1071 §1 (2): a header is intact when the sum over it, checksum included, is all ones. */
 export function ip4HeaderChecksumIsValid(bytes: Uint8Array, offset: number): boolean {
   return checksumSum(bytes, offset, (bytes[offset] & 0xf) << 2, 0) === 0xffff;

@@ -40,7 +40,7 @@ test('session-queue: a tx event is drained into TCP; segments leave for tcp4-out
   let bytes = 0;
   for (const bi of toOutput) bytes += vm.pool.length[bi] - 20;
   assert.equal(bytes, 3000);
-  assert.equal(host.txEventsPending, 0);
+  assert.equal(host.eventsPending, 0);
   release(vm, toOutput.splice(0));
 });
 

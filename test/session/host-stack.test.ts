@@ -9,19 +9,12 @@ import { parseIp4 } from '../../src/wire/address.ts';
 import { parseStartupConfig } from '../../src/vlib/startup-conf.ts';
 import { createEngine } from '../../src/index.ts';
 import { applyHostStackConfig, registerHostStack } from '../../src/host-stack.ts';
-import { SessionState, type HostStack, type Session, type SessionErrorCode } from '../../src/session/host-stack.ts';
+import { SessionState, type HostStack } from '../../src/session/host-stack.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import { CLIENT_IP, SERVER_IP, twoVrfs } from './topology.ts';
+import { recorder, until, write } from './recorder.ts';
 
 const SERVER = parseIp4(SERVER_IP)!;
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 async function echoTest(cc: 'newreno' | 'cubic'): Promise<void> {
   const { vm } = twoVrfs({ cc });
@@ -97,41 +90,6 @@ test('startup.conf: session { enable } and tcp { cc-algo newreno } through apply
   assert.equal(host.tcp!.config.congestionControl, 'newreno');
   assert.match(vm.cli('show session'), /active sessions 0/);
 });
-
-/** A tiny app on the API: records what it hears. */
-function recorder(host: HostStack, name: string, namespace: string, secret: number) {
-  const events: string[] = [];
-  const received: number[] = [];
-  const scratch = new Uint8Array(65536);
-  const sessions: Session[] = [];
-  const app = host.attach({
-    name, namespace, secret,
-    callbacks: {
-      accepted: (s) => {
-        events.push('accepted');
-        sessions.push(s);
-      },
-      connected: (s, error) => {
-        events.push(error === null ? 'connected' : `connect failed ${error}`);
-        if (error === null) sessions.push(s);
-      },
-      rx: (s) => {
-        const n = s.rxFifo!.dequeue(scratch, 0, scratch.length);
-        for (let i = 0; i < n; i++) received.push(scratch[i]);
-        host.rxConsumed(s);
-      },
-      disconnected: () => events.push('disconnected'),
-      reset: (_s, code: SessionErrorCode) => events.push(`reset ${code}`),
-      cleanup: () => events.push('cleanup'),
-    },
-  });
-  return { app, events, received, sessions };
-}
-
-function write(host: HostStack, s: Session, text: string): void {
-  s.txFifo!.enqueue(new TextEncoder().encode(text), 0, text.length);
-  host.send(s);
-}
 
 async function pair(vm: Engine, host: HostStack, port: number) {
   const server = recorder(host, `srv${port}`, 'server', 1234);
