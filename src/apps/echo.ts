@@ -314,13 +314,15 @@ export function runEchoClients(vm: Engine, options: EchoClientsOptions): Promise
       txSpace: fill,
       rx: drain,
       disconnected: (s) => {
+        const closedFirst = clients[s.appData].done;
         drain(s);
         const c = clients[s.appData];
         c.peerClosed = true;
         if (!c.done) fail(c, `client ${s.appData}: peer closed after ${c.received} of ${bytes} bytes`);
         host.close(s);
-        // Both sides closed: what is left is TIME-WAIT, which the test need not wait for.
-        if (c.done) finish(c);
+        // We closed first: what is left is TIME-WAIT, which the test need not wait for. The
+        // peer closed first: LAST-ACK, and `cleanup` finishes the client once our FIN is acked.
+        if (closedFirst) finish(c);
       },
       reset: (s, code: SessionErrorCode) => fail(clients[s.appData], `client ${s.appData}: ${code}`),
       cleanup: (s) => finish(clients[s.appData]),

@@ -387,6 +387,13 @@ export class HostStack implements TcpEvents {
   detach(app: App): void {
     for (const s of this.sessions) {
       if (s.state === SessionState.FREE || s.appIndex !== app.index) continue;
+      // A TCP session the app already closed finishes its orderly close (FIN-WAIT, CLOSING,
+      // LAST-ACK, TIME-WAIT) without the app, orphaned so that no callback reaches an app
+      // that later takes this slot: VPP's detach disconnects, it never resets.
+      if (s.state === SessionState.CLOSING && s.connection !== null) {
+        s.appIndex = -1;
+        continue;
+      }
       this.abort(s);
       // Sessions without a TCP connection end through the event ring; the app goes now, so they end now.
       if ((s.state as SessionState) !== SessionState.FREE && s.connection === null) {

@@ -75,7 +75,7 @@ export function runAsync(command: string, args: readonly string[], timeoutMs = 3
 
 /** Starts tcpdump in a namespace writing to a pcap file; `stop()` waits until it has flushed. */
 export async function capture(ns: string, ifname: string, file: string, filter: string[] = []): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-n', '-U', '-i', ifname, '-w', file, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', ifname, '-w', file, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 2000);
     child.stderr!.on('data', (d: Buffer) => {
