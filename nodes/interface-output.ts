@@ -12,17 +12,28 @@
 // `<if>-tx` as next 1). Per frame: an admin-down interface drops the frame ("interface is
 // down"); otherwise tx packets/bytes are counted, pcap tx capture records it, and it goes to
 // `<if>-tx` — through the interface-output feature arc when a feature is on for it.
+//
+// Checksum offload (VPP's vnet_interface_output_node calling vnet_calc_checksums_inline): a
+// packet marked L4_CHECKSUM_OFFLOAD (tcp4-output leaves the pseudo-header sum in the TCP
+// checksum field) gets its checksum finished here, from l3Offset, unless the device says it
+// offloads it (`txChecksumOffload` on its device class: the veth pair, which hands the mark to
+// the peer). It is finished for every device while a pcap tx capture of the interface still
+// records (captures show the checksum a wire would carry) and before an output feature (a
+// feature sees a whole packet).
 
-import { BufferFlag, NONE } from '../src/vlib/buffer-pool.ts';
+import { BufferFlag, NONE, type BufferPool } from '../src/vlib/buffer-pool.ts';
 import { defineNode, indices } from '../src/vlib/node.ts';
 import type { NodeContext } from '../src/vlib/node-runtime.ts';
 import { InterfaceCounter, Interfaces, MAX_INTERFACES } from '../src/vnet/interface.ts';
 import type {} from '../src/vnet/vnet.ts';
+import { checksumFold, checksumSum } from '../src/wire/checksum.ts';
+import { IpProtocol } from '../src/wire/ip4.ts';
 
 const NEXTS = { drop: 'error-drop' } as const;
 const NEXT = indices(NEXTS);
 const COUNTERS = Interfaces.countersPerInterface;
 const NEXT_PRESENT = BufferFlag.NEXT_PRESENT;
+const OFFLOAD = BufferFlag.L4_CHECKSUM_OFFLOAD;
 
 // ---------------------------------------------------------------------- interface-output
 
@@ -106,19 +117,25 @@ function output(ctx: NodeContext, buffers: Uint32Array, n: number, nexts: Uint16
   const length = pool.length;
   const flags = pool.flags;
   const chainRest = pool.chainRest;
+  const pcap = vnet.pcapTrace;
+  const arc = outputArc(ctx);
+  const featuresOn = arc >= 0 && ctx.engine.features.isEnabled(arc, sw);
+  const device = ifs.devices[sw];
+  const capturing = pcap.txEnabled && pcap.captured < pcap.max && pcap.matches(sw);
+  const software = featuresOn || capturing || device === undefined || device.txChecksumOffload !== true;
   let bytes = 0;
   for (let i = 0; i < n; i++) {
     const bi = buffers[i];
+    const f = flags[bi];
+    if ((f & OFFLOAD) !== 0 && software) finishL4Checksum(pool, bi);
     // A chained packet adds the rest of its chain.
-    bytes += length[bi] + ((flags[bi] & NEXT_PRESENT) !== 0 ? chainRest[bi] : 0);
+    bytes += length[bi] + ((f & NEXT_PRESENT) !== 0 ? chainRest[bi] : 0);
   }
   const counters = ifs.counters;
   counters[sw * COUNTERS + InterfaceCounter.TX_PACKETS] += n;
   counters[sw * COUNTERS + InterfaceCounter.TX_BYTES] += bytes;
-  const pcap = vnet.pcapTrace;
   if (pcap.txEnabled) pcap.captureFrame(pool, buffers, n, sw);
-  const arc = outputArc(ctx);
-  if (arc >= 0 && ctx.engine.features.isEnabled(arc, sw)) {
+  if (featuresOn) {
     const features = ctx.engine.features;
     for (let i = 0; i < n; i++) {
       const k = features.start(arc, ctx.name, sw, buffers[i]);
@@ -142,3 +159,61 @@ export const interfaceOutputTemplate = defineNode({
   },
   process: output,
 });
+
+/**
+ * Finishes an offloaded TCP or UDP checksum in software and clears L4_CHECKSUM_OFFLOAD: the
+ * field holds the pseudo-header sum, so the sum from the L4 header to the end of the datagram
+ * (across a chain) is the whole checksum (RFC 1071), complemented. A packet whose IPv4 header
+ * is not where l3Offset says, or whose datagram runs past its buffers, is left as it is (only
+ * the mark goes): nothing here throws.
+ */
+export function finishL4Checksum(pool: BufferPool, bi: number): void {
+  const flags = pool.flags;
+  flags[bi] &= ~OFFLOAD;
+  const bytes = pool.bytes;
+  const cur = pool.current[bi];
+  const end = cur + pool.length[bi];
+  const ip = pool.l3Offset[bi];
+  if (ip < cur || ip + 20 > end || end > bytes.length) return;
+  const ihl = (bytes[ip] & 0xf) << 2;
+  const l4Length = ((bytes[ip + 2] << 8) | bytes[ip + 3]) - ihl;
+  const protocol = bytes[ip + 9];
+  const l4 = ip + ihl;
+  const field = protocol === IpProtocol.TCP ? 16 : protocol === IpProtocol.UDP ? 6 : -1;
+  if (ihl < 20 || field < 0 || l4Length < field + 2 || l4 + field + 2 > end) return;
+  let sum: number;
+  if (l4 + l4Length <= end) {
+    sum = checksumSum(bytes, l4, l4Length, 0);
+  } else {
+    sum = chainSum(pool, bi, l4, end, l4Length);
+    if (sum < 0) return;
+  }
+  let checksum = ~sum & 0xffff;
+  // RFC 768: a UDP checksum that computes to zero is sent as all ones (zero means "none").
+  if (checksum === 0 && protocol === IpProtocol.UDP) checksum = 0xffff;
+  bytes[l4 + field] = checksum >>> 8;
+  bytes[l4 + field + 1] = checksum & 0xff;
+}
+
+/** The folded sum of `count` bytes from `at` (in buffer bi, which ends at `end`) on through its chain; −1 when the chain is short. */
+function chainSum(pool: BufferPool, bi: number, at: number, end: number, count: number): number {
+  const bytes = pool.bytes;
+  let sum = 0;
+  // A piece that starts at an odd byte of the datagram sums its words shifted by one byte:
+  // swapping the folded piece sum's bytes puts it back in line (RFC 1071 §2(B)).
+  let odd = false;
+  for (;;) {
+    const take = end - at < count ? end - at : count;
+    let part = checksumSum(bytes, at, take, 0);
+    if (odd) part = ((part & 0xff) << 8) | (part >>> 8);
+    sum = checksumFold(sum + part);
+    if ((take & 1) !== 0) odd = !odd;
+    count -= take;
+    if (count === 0) return sum;
+    if ((pool.flags[bi] & NEXT_PRESENT) === 0) return -1;
+    bi = pool.nextBuffer[bi];
+    at = pool.current[bi];
+    end = at + pool.length[bi];
+    if (end > bytes.length) return -1;
+  }
+}

@@ -2,16 +2,18 @@
 // layer took from UDP sessions' tx FIFOs, one per buffer with the payload at current data,
 // local and remote address in opaque words 3 and 4, local port << 16 | remote port in
 // opaque word 5 and the session's fib in opaque word 1. Prepends into the headroom the
-// 8-byte UDP header, its checksum over the pseudo-header (RFC 768; a computed 0 is sent as
-// 0xffff) and a 20-byte IPv4 header (TTL 64, no DF: the engine does not fragment, so an
-// oversized datagram is dropped at ip4-rewrite, counted). Every datagram is locally
-// originated and goes to ip4-lookup. Writes: current, length, l3, flags. A datagram that
-// does not fit (no headroom, too long) is dropped, counted.
+// 8-byte UDP header and a 20-byte IPv4 header (TTL 64, no DF: the engine does not fragment,
+// so an oversized datagram is dropped at ip4-rewrite, counted). The UDP checksum is
+// offloaded as tcp4-output's is: the field holds the pseudo-header sum and the buffer is
+// marked, and `<if>-output` finishes it (RFC 768: a computed 0 goes as 0xffff) unless the
+// device offloads it. Every datagram is locally originated and goes to ip4-lookup. Writes:
+// current, length, l3, flags. A datagram that does not fit (no headroom, too long) is
+// dropped, counted.
 
 import { BufferFlag, OPAQUE_WORDS } from '../src/vlib/buffer-pool.ts';
 import { defineNode, indices } from '../src/vlib/node.ts';
 import { OPAQUE_TCP_LOCAL, OPAQUE_TCP_REMOTE, OPAQUE_UDP_PORTS } from '../src/session/host-stack.ts';
-import { checksumSum, ip4PseudoHeaderSum } from '../src/wire/checksum.ts';
+import { ip4PseudoHeaderSum } from '../src/wire/checksum.ts';
 import { IpProtocol, writeIp4Header } from '../src/wire/ip4.ts';
 import { formatIp4Packet } from '../src/wire/format.ts';
 
@@ -26,6 +28,7 @@ const ERROR = indices(ERRORS);
 
 const TTL = 64;
 const HEADERS = 28;
+const OUT_FLAGS = BufferFlag.LOCALLY_ORIGINATED | BufferFlag.L4_CHECKSUM_OFFLOAD | BufferFlag.L4_CHECKSUM_CORRECT;
 
 export default defineNode({
   name: 'udp4-output',
@@ -66,17 +69,14 @@ export default defineNode({
       bytes[udp + 3] = ports;
       bytes[udp + 4] = udpLength >>> 8;
       bytes[udp + 5] = udpLength;
-      bytes[udp + 6] = 0;
-      bytes[udp + 7] = 0;
-      const checksum = ~checksumSum(bytes, udp, udpLength, ip4PseudoHeaderSum(src, dst, IpProtocol.UDP, udpLength)) & 0xffff;
-      const sent = checksum === 0 ? 0xffff : checksum;
-      bytes[udp + 6] = sent >>> 8;
-      bytes[udp + 7] = sent;
+      const pseudo = ip4PseudoHeaderSum(src, dst, IpProtocol.UDP, udpLength);
+      bytes[udp + 6] = pseudo >>> 8;
+      bytes[udp + 7] = pseudo;
       writeIp4Header(bytes, ip, udpLength + 20, IpProtocol.UDP, TTL, src, dst, false);
       current[bi] = ip;
       length[bi] = udpLength + 20;
       l3Offset[bi] = ip;
-      flags[bi] |= BufferFlag.LOCALLY_ORIGINATED;
+      flags[bi] |= OUT_FLAGS;
       nexts[i] = NEXT.lookup;
     }
     ctx.errors[ERROR.datagrams] += n - bad;

@@ -9,7 +9,11 @@ import { registerEchoCommands } from './apps/echo.ts';
 import type { HostStack } from './session/host-stack.ts';
 
 export { applyHostStackConfig } from './session/cli.ts';
-export { hostStackOf, HostStack, Session, SessionError, SessionState, type App, type AppCallbacks } from './session/host-stack.ts';
+export {
+  hostStackOf, HostStack, Session, SessionError, SessionState,
+  type App, type AppCallbacks, type AttachOptions, type SessionErrorCode, type TransportName,
+} from './session/host-stack.ts';
+export { DatagramHeader } from './session/datagram.ts';
 
 const withApps = new WeakSet<Engine>();
 

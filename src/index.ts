@@ -45,6 +45,11 @@ export {
   type Ip4FrameSpec,
 } from './vlib/node-harness.ts';
 
+export {
+  hostStackOf, HostStack, Session, SessionError, SessionState, DatagramHeader,
+  type App, type AppCallbacks, type AttachOptions, type SessionErrorCode, type TransportName,
+} from './host-stack.ts';
+
 /** An engine with the vnet layer, the host stack and every built-in node registered. */
 export function createEngine(options: EngineOptions = {}): Engine {
   const vm = new Engine(options);

@@ -5,46 +5,22 @@
 // figure and measured alone on the second row. ARP is the control path: this is about
 // not being slow, not about line rate.
 
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine } from './l2-bench-setup.ts';
+import { prepareFrame, preparePackets, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine } from './l2-bench-setup.ts';
 import { arpFrame } from '../../test/nodes/l2-helpers.ts';
 
 vectorBench(() => {
   const vm = l2Engine();
   const rt = vm.node('arp-input')!;
-  const process = rt.definition.process!;
-  const pool = vm.pool;
   const pg0 = vm.vnet.interfaces.find('pg0');
   const request = arpFrame({ op: 'request', sha: '02:00:00:00:00:10', spa: '10.10.1.2', tpa: '10.10.1.1', minLength: 60 });
-  return [1, 32, 256].flatMap((vector): BenchCase[] => {
+  return VECTOR_SIZES.flatMap((vector): BenchCase[] => {
     // One-packet frames run 32 calls per sample: mitata times a call this short one by one,
     // and its timer then dominates.
     const repeat = vector === 1 ? 32 : 1;
-    const prepared = new Uint32Array(vector);
-    const start = new Uint32Array(vector);
-    for (let i = 0; i < vector; i++) {
-      const bi = pool.fromBytes(request);
-      pool.rxInterface[bi] = pg0;
-      prepared[i] = bi;
-      start[i] = pool.current[bi];
-    }
-    const buffers = new Uint32Array(FRAME_SIZE);
-    const nexts = new Uint16Array(FRAME_SIZE);
-    const bytes = pool.bytes;
-    const current = pool.current;
-    const length = pool.length;
-    const l2 = pool.l2Offset;
-    const reset = (): void => {
-      for (let i = 0; i < vector; i++) {
-        const bi = prepared[i];
-        bytes.set(request, start[i]);
-        l2[bi] = start[i];
-        current[bi] = start[i] + 14;
-        length[bi] = request.length - 14;
-        buffers[i] = bi;
-      }
-    };
+    const prepared = preparePackets(vm, [request], vector, { rxInterface: pg0, advance: 14 });
+    const frame = prepareFrame(rt, prepared, { restoreMetadata: ['current'], restoreBytes: request.length });
     return [
       {
         name: 'arp-input, requests for our address',
@@ -52,11 +28,7 @@ vectorBench(() => {
         packets: vector * repeat,
         run: () => {
           let m = 0;
-          for (let r = 0; r < repeat; r++) {
-            reset();
-            rt.singleNext = -1;
-            m += callProcess(process, rt, buffers, vector, nexts);
-          }
+          for (let r = 0; r < repeat; r++) m += frame.run();
           return m;
         },
         note: 'reply in place + learn; incl. restoring the request',
@@ -66,7 +38,7 @@ vectorBench(() => {
         vector,
         packets: vector * repeat,
         run: () => {
-          for (let r = 0; r < repeat; r++) reset();
+          for (let r = 0; r < repeat; r++) frame.reset();
           return vector * repeat;
         },
         note: 'subtract from the row above',

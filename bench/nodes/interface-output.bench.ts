@@ -5,7 +5,8 @@
 
 import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine, vppNs } from './l2-bench-setup.ts';
+import { callProcess, frameCases, prepareFrame, preparePackets, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine, vppNs } from './l2-bench-setup.ts';
 import { udpFrame } from '../../test/nodes/l2-helpers.ts';
 
 const VPP_OUTPUT_TX_NS = vppNs(6.5);
@@ -14,31 +15,21 @@ for (const node of ['interface-output', 'pg1-output']) {
   vectorBench(() => {
     const vm = l2Engine();
     const rt = vm.node(node)!;
-    const process = rt.definition.process!;
-    const pool = vm.pool;
     const pg1 = vm.vnet.interfaces.find('pg1');
     const frame = udpFrame('02:00:00:00:00:02', '02:fe:00:00:00:01', '10.10.1.2', '48.0.0.1');
-    return [1, 32, 256].map((vector): BenchCase => {
-      const buffers = new Uint32Array(FRAME_SIZE);
-      for (let i = 0; i < vector; i++) {
-        const bi = pool.fromBytes(frame);
-        pool.txInterface[bi] = pg1;
-        buffers[i] = bi;
-      }
-      const nexts = new Uint16Array(FRAME_SIZE);
-      // The first call adds interface-output's arc to pg1-output; later calls hit the cache.
-      callProcess(process, rt, buffers, vector, nexts);
-      return {
-        name: node === 'pg1-output' ? '<if>-output (pg1-output)' : 'interface-output (route by txInterface)',
-        vector,
-        packets: vector,
-        run: () => {
-          rt.singleNext = -1;
-          return callProcess(process, rt, buffers, vector, nexts);
-        },
-        note: node === 'pg1-output' && vector === 256 ? `VPP output + tx ${VPP_OUTPUT_TX_NS.toFixed(1)} ns` : '',
-      };
-    });
+    return frameCases(
+      node === 'pg1-output' ? '<if>-output (pg1-output)' : 'interface-output (route by txInterface)',
+      VECTOR_SIZES,
+      (vector) => {
+        const packets = preparePackets(vm, [frame], vector);
+        for (const bi of packets) vm.pool.txInterface[bi] = pg1;
+        const prepared = prepareFrame(rt, packets, { restoreMetadata: [] });
+        // The first call adds interface-output's arc to pg1-output; later calls hit the cache.
+        prepared.run();
+        return prepared;
+      },
+      (_ns, _reset, vector) => (node === 'pg1-output' && vector === 256 ? `VPP output + tx ${VPP_OUTPUT_TX_NS.toFixed(1)} ns` : ''),
+    );
   });
 }
 
@@ -49,7 +40,7 @@ vectorBench(() => {
   const rt = vm.node('pg1-tx')!;
   const process = rt.definition.process!;
   const pool = vm.pool;
-  return [1, 32, 256].flatMap((vector): BenchCase[] => {
+  return VECTOR_SIZES.flatMap((vector): BenchCase[] => {
     const buffers = new Uint32Array(FRAME_SIZE);
     const nexts = new Uint16Array(FRAME_SIZE);
     return [

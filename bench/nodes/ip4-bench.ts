@@ -1,18 +1,15 @@
 // Shared by the benches of the IPv4 nodes: the anchor setup (pg0 10.10.1.1/24, pg1
-// 10.10.2.1/24, neighbor 10.10.2.2, 48.0.0.0/8 via it) built through the CLI, frames of
-// realistic packets prepared once, and a case maker that calls a node's process directly on
-// the prepared frame at vectors 1, 32 and 256 (the engine's dispatch is measured by the path
-// bench), resetting the packet state between runs with the cheapest writes that do it.
+// 10.10.2.1/24, neighbor 10.10.2.2, 48.0.0.0/8 via it) built through the CLI, realistic
+// datagrams put in its pool behind a 14-byte L2 header once, and the cases of a node at
+// vectors 1, 32 and 256 made from the bench template's frames (bench/node-bench.ts: each
+// call puts back what the node changes and calls its process directly; the engine's
+// dispatch is measured by the path bench), with VPP's figure in the notes where known.
 
 import { createEngine } from '../../src/index.ts';
-import { NONE } from '../../src/vlib/buffer-pool.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
-import type { NodeRuntime } from '../../src/vlib/node-runtime.ts';
 import { internetChecksum } from '../../src/wire/checksum.ts';
 import type { BenchCase } from '../harness.ts';
-
-export const VECTORS = [1, 32, 256] as const;
+import { frameCases, preparePackets, VECTOR_SIZES, type PreparedFrame } from '../node-bench.ts';
 
 /** VPP's per-packet cost of the node at 256/frame on this machine kind (clocks at 2.6 GHz → ns), where known. */
 export const VPP_NS: Readonly<Record<string, number>> = {
@@ -71,70 +68,42 @@ export function datagram(f: DatagramFields = {}): Uint8Array {
 
 /** Buffers holding `datagrams` (cycled) behind a 14-byte L2 header, current at the IPv4 header, received on pg0. */
 export function prepare(vm: Engine, datagrams: readonly Uint8Array[], count: number): Uint32Array {
-  const out = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    const d = datagrams[i % datagrams.length];
+  const frames = datagrams.map((d) => {
     const frame = new Uint8Array(14 + d.length);
     frame.set(d, 14);
-    const bi = vm.pool.fromBytes(frame);
-    if (bi === NONE) throw new Error('pool empty');
-    vm.pool.l2Offset[bi] = vm.pool.current[bi];
-    vm.pool.advance(bi, 14);
-    vm.pool.l3Offset[bi] = vm.pool.current[bi];
-    vm.pool.rxInterface[bi] = 1;
-    vm.pool.txInterface[bi] = NONE;
-    out[i] = bi;
-  }
-  return out;
+    return frame;
+  });
+  return preparePackets(vm, frames, count, { advance: 14 });
 }
 
-/** A process call on a copy of `prepared` (the node may compact or reorder the frame). */
-export function caller(rt: NodeRuntime, prepared: Uint32Array): () => number {
-  const work = new Uint32Array(FRAME_SIZE);
-  const nexts = new Uint16Array(FRAME_SIZE);
-  const process = rt.definition.process!;
-  const n = prepared.length;
-  return () => {
-    work.set(prepared);
-    rt.singleNext = -1;
-    return process(rt, work, n, nexts);
+/** A frame whose node appends packets of its own behind it (ARP requests): they are freed after each call. */
+export function freeingAppended(vm: Engine, frame: PreparedFrame): PreparedFrame {
+  const { buffers, vector, run } = frame;
+  const pool = vm.pool;
+  return {
+    ...frame,
+    run(): number {
+      const m = run();
+      for (let i = vector; i < m; i++) pool.freeChain(buffers[i]);
+      return m;
+    },
   };
 }
 
-/** Mean ns per packet of `run` (moving `vector` packets a call) over about `ms` milliseconds: a quick figure for notes. */
-export function quickNs(run: () => unknown, vector: number, ms = 150): number {
-  for (let i = 0; i < 1000; i++) run();
-  let calls = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    for (let i = 0; i < 100; i++) run();
-    calls += 100;
-  }
-  return ((performance.now() - t0) * 1e6) / calls / vector;
-}
-
-export interface NodeCaseOptions {
-  /** Row name (default: the node's name). */
-  label?: string;
-  /** ns/packet of harness work inside `run` (state resets) to take off before comparing with VPP. */
-  overhead?: (vector: number) => number;
-}
-
-/** The three vector sizes of one node, `setup(vector)` giving the function to time. */
-export function nodeCases(name: string, setup: (vector: number) => () => unknown, options: NodeCaseOptions | string = {}): BenchCase[] {
-  const o: NodeCaseOptions = typeof options === 'string' ? { label: options } : options;
-  return VECTORS.map((vector) => {
-    const run = setup(vector);
-    for (let i = 0; i < 1000; i++) run();
-    const vpp = VPP_NS[name];
-    const overhead = o.overhead?.(vector) ?? 0;
-    const note = (ns: number): string => {
-      const net = ns - overhead;
-      const parts: string[] = [];
-      if (overhead > 0) parts.push(`${net.toFixed(2)} ns without the ${overhead.toFixed(2)} ns reset`);
-      if (vector === 256 && vpp !== undefined) parts.push(`VPP ${vpp.toFixed(2)} ns: vecnet/VPP ${(net / vpp).toFixed(2)}x`);
-      return parts.join('; ');
-    };
-    return { name: o.label ?? name, vector, packets: vector, run, note };
+/**
+ * The three vector sizes of one node, `frame(vector)` giving each frame (warmed up); the
+ * notes take the reset off the figure and compare it with VPP's at 256.
+ */
+export function nodeCases(name: string, frame: (vector: number) => PreparedFrame, label = name): BenchCase[] {
+  const vpp = VPP_NS[name];
+  const warm = (vector: number): PreparedFrame => {
+    const f = frame(vector);
+    for (let i = 0; i < 1000; i++) f.run();
+    return f;
+  };
+  return frameCases(label, VECTOR_SIZES, warm, (ns, reset, vector) => {
+    const net = ns - reset;
+    const vs = vector === 256 && vpp !== undefined ? `; VPP ${vpp.toFixed(2)} ns: vecnet/VPP ${(net / vpp).toFixed(2)}x` : '';
+    return `${net.toFixed(2)} ns without the reset${vs}`;
   });
 }

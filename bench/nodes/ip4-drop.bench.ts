@@ -3,7 +3,8 @@
 import { OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
 import { OPAQUE_ADJACENCY } from '../../src/vnet/ip4-opaque.ts';
 import { runIfMain, vectorBench } from '../harness.ts';
-import { anchorEngine, caller, datagram, nodeCases, prepare } from './ip4-bench.ts';
+import { prepareFrame } from '../node-bench.ts';
+import { anchorEngine, datagram, nodeCases, prepare } from './ip4-bench.ts';
 
 vectorBench(() => {
   const vm = anchorEngine();
@@ -12,7 +13,7 @@ vectorBench(() => {
   return nodeCases('ip4-drop', (vector) => {
     const bufs = prepare(vm, [datagram({ dst: 0x63000001 })], vector);
     for (const bi of bufs) vm.pool.opaque[bi * OPAQUE_WORDS + OPAQUE_ADJACENCY] = drop;
-    return caller(rt, bufs);
+    return prepareFrame(rt, bufs, { restoreMetadata: [] });
   });
 });
 

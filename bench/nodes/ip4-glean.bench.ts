@@ -5,7 +5,8 @@ import { OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
 import { arpThrottleOf } from '../../src/vnet/arp-request.ts';
 import { OPAQUE_ADJACENCY } from '../../src/vnet/ip4-opaque.ts';
 import { runIfMain, vectorBench } from '../harness.ts';
-import { anchorEngine, datagram, nodeCases, prepare } from './ip4-bench.ts';
+import { prepareFrame } from '../node-bench.ts';
+import { anchorEngine, datagram, freeingAppended, nodeCases, prepare } from './ip4-bench.ts';
 
 vectorBench(() => {
   const vm = anchorEngine();
@@ -13,23 +14,14 @@ vectorBench(() => {
   const adj = vm.vnet.loadBalances.bucketsOf(vm.vnet.fib.lookup(0, 0x0a0a0105))[0];
   const throttle = arpThrottleOf(vm);
   const hosts = Array.from({ length: 250 }, (_, i) => datagram({ dst: 0x0a0a0103 + i }));
-  const make = (vector: number, send: boolean) => {
+  const frame = (vector: number, send: boolean) => {
     const bufs = prepare(vm, hosts, vector);
     for (const bi of bufs) vm.pool.opaque[bi * OPAQUE_WORDS + OPAQUE_ADJACENCY] = adj;
-    const work = new Uint32Array(256);
-    const nexts = new Uint16Array(256);
-    const process = rt.definition.process!;
-    return () => {
-      if (send) throttle.reset();
-      work.set(bufs);
-      const m = process(rt, work, vector, nexts);
-      for (let i = vector; i < m; i++) vm.pool.freeChain(work[i]);
-      return m;
-    };
+    return freeingAppended(vm, prepareFrame(rt, bufs, { restoreMetadata: [], resetState: send ? () => throttle.reset() : undefined }));
   };
   return [
-    ...nodeCases('ip4-glean', (vector) => make(vector, false), { label: 'ip4-glean (throttled)' }),
-    ...nodeCases('ip4-glean', (vector) => make(vector, true), { label: 'ip4-glean (a request per packet)' }),
+    ...nodeCases('ip4-glean', (vector) => frame(vector, false), 'ip4-glean (throttled)'),
+    ...nodeCases('ip4-glean', (vector) => frame(vector, true), 'ip4-glean (a request per packet)'),
   ];
 });
 

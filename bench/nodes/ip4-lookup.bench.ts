@@ -1,8 +1,10 @@
 // ip4-lookup: one flow (the anchor's 48.0.0.1), 254 flows under one route, and 254 flows
 // each in its own route of a 100 000-route table (/16../32, random, as the path bench
 // builds it). The node only writes opaque word 0 and counters: nothing to reset.
+import type { Engine } from '../../src/vlib/engine.ts';
 import { runIfMain, vectorBench } from '../harness.ts';
-import { anchorEngine, caller, datagram, nodeCases, prepare } from './ip4-bench.ts';
+import { prepareFrame } from '../node-bench.ts';
+import { anchorEngine, datagram, nodeCases, prepare } from './ip4-bench.ts';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -11,7 +13,6 @@ function lcg(seed: number): () => number {
 
 vectorBench(() => {
   const vm = anchorEngine();
-  const rt = vm.node('ip4-lookup')!;
   const many = Array.from({ length: 254 }, (_, i) => datagram({ dst: 0x30000001 + i }));
   // 100 000 random routes; the flows go to hosts in 254 of them.
   const big = anchorEngine();
@@ -27,10 +28,13 @@ vectorBench(() => {
     if (dsts.length < 254 && i % 393 === 0) dsts.push((address | (rand() & ~mask)) >>> 0);
   }
   const spread = dsts.map((dst) => datagram({ dst }));
+  // The node only writes opaque word 0 and counters: nothing to restore.
+  const frame = (engine: Engine, datagrams: Uint8Array[], vector: number) =>
+    prepareFrame(engine.node('ip4-lookup')!, prepare(engine, datagrams, vector), { restoreMetadata: [] });
   return [
-    ...nodeCases('ip4-lookup', (vector) => caller(rt, prepare(vm, [datagram()], vector)), { label: 'ip4-lookup (1 flow)' }),
-    ...nodeCases('ip4-lookup', (vector) => caller(rt, prepare(vm, many, vector)), { label: 'ip4-lookup (254 flows, 1 route)' }),
-    ...nodeCases('ip4-lookup', (vector) => caller(big.node('ip4-lookup')!, prepare(big, spread, vector)), { label: 'ip4-lookup (254 flows in 100k routes)' }),
+    ...nodeCases('ip4-lookup', (vector) => frame(vm, [datagram()], vector), 'ip4-lookup (1 flow)'),
+    ...nodeCases('ip4-lookup', (vector) => frame(vm, many, vector), 'ip4-lookup (254 flows, 1 route)'),
+    ...nodeCases('ip4-lookup', (vector) => frame(big, spread, vector), 'ip4-lookup (254 flows in 100k routes)'),
   ];
 });
 

@@ -2,16 +2,19 @@
 // on a kernel fd, so their work cannot be isolated from the kernel: the cases exist only as
 // root (else one line says why) and each call first has a kernel sender write the vector
 // into the device (an AF_PACKET socket on the Linux side: a write(2) per frame, included),
-// then calls the node until it has read them all. A second case does the same with a bare
-// read(2) loop in place of the node, so the ratio shows what the node adds to the syscalls.
+// then calls the node until it has read them all. Two more cases do the same with a bare
+// readv(2) loop as the node reads (READ_IOVECS buffers offered per frame) and a bare read(2)
+// loop in place of the node, so the ratios show what the node adds to its syscalls and what
+// offering a chain of buffers costs over read(2) into one.
 // The Linux interfaces are made in the root namespace without addresses and removed on exit.
 
 import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import type { Engine } from '../../src/index.ts';
-import type { KernelQueues } from '../../src/vnet/devices/kernel-queues.ts';
+import { READ_IOVECS, type KernelQueues } from '../../src/vnet/devices/kernel-queues.ts';
 import { Linux, linux } from '../../src/vnet/devices/linux.ts';
 import { benchReport, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine } from './l2-bench-setup.ts';
+import { inputCall, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine } from './l2-bench-setup.ts';
 import { udpFrame } from '../../test/nodes/l2-helpers.ts';
 
 export interface KernelBenchDevice {
@@ -59,13 +62,20 @@ export function kernelInputBench(node: string, make: (vm: Engine) => KernelBench
     // addresses stay valid as long as the engine does (a small Uint8Array kept only as a
     // number would be collected, and the kernel would then write into freed memory).
     const sourceBuffer = pool.fromBytes(frame);
-    const scratchBuffer = pool.allocOne();
+    const scratch = new Uint32Array(READ_IOVECS);
+    pool.alloc(scratch, 0, READ_IOVECS);
+    const target = device.queues.base + pool.current[scratch[0]];
+    // The readv baseline's iovecs over the scratch buffers (an ArrayBuffer's bytes never move).
+    const iov = new Uint32Array(new ArrayBuffer(16 * READ_IOVECS));
+    scratch.forEach((bi, j) => {
+      const address = device.queues.base + pool.current[bi];
+      iov[4 * j] = address >>> 0;
+      iov[4 * j + 1] = Math.floor(address / 2 ** 32);
+      iov[4 * j + 2] = pool.dataSize;
+    });
+    const iovAddress = lib.addressOf(new Uint8Array(iov.buffer));
     const source = device.queues.base + pool.current[sourceBuffer];
-    const target = device.queues.base + pool.current[scratchBuffer];
-    const rt = vm.node(node)!;
-    const process = rt.definition.process!;
-    const buffers = new Uint32Array(FRAME_SIZE);
-    const nexts = new Uint16Array(FRAME_SIZE);
+    const input = inputCall(vm.node(node)!);
     const slot = device.queues.slotOf[device.sw];
     const queueFd = device.queues.fd[slot];
     const send = (vector: number): void => {
@@ -76,16 +86,15 @@ export function kernelInputBench(node: string, make: (vm: Engine) => KernelBench
       let got = 0;
       for (let tries = 0; got < vector && tries < 64; tries++) {
         device.queues.pending[slot] = 1;
-        rt.singleNext = -1;
-        const n = callProcess(process, rt, buffers, 0, nexts);
-        pool.free(buffers, 0, n);
+        const n = input.call();
+        pool.free(input.buffers, 0, n);
         got += n;
       }
       return got;
     };
     nodeReads(FRAME_SIZE);
     const cases: BenchCase[] = [];
-    for (const vector of [1, 32, 256]) {
+    for (const vector of VECTOR_SIZES) {
       cases.push({
         name: `${node}, 64 B frames, kernel sender`,
         vector,
@@ -97,20 +106,25 @@ export function kernelInputBench(node: string, make: (vm: Engine) => KernelBench
         note: 'incl. the sender write(2) per frame',
       });
     }
-    for (const vector of [1, 32, 256]) {
-      cases.push({
-        name: `${node} baseline: bare read(2) loop`,
-        vector,
-        packets: vector,
-        run: () => {
-          send(vector);
-          let got = 0;
-          for (let tries = 0; got < vector && tries < 4 * vector; tries++) if (lib.read(queueFd, target, pool.dataSize) > 0) got++;
-          return got;
-        },
-        note: 'same sender, no node: the syscalls alone',
-      });
-    }
+    // The baselines: the same sender, and one system call per frame in place of the node.
+    const baseline = (name: string, note: string, readOne: () => number): void => {
+      for (const vector of VECTOR_SIZES) {
+        cases.push({
+          name: `${node} baseline: ${name}`,
+          vector,
+          packets: vector,
+          run: () => {
+            send(vector);
+            let got = 0;
+            for (let tries = 0; got < vector && tries < 4 * vector; tries++) if (readOne() > 0) got++;
+            return got;
+          },
+          note,
+        });
+      }
+    };
+    baseline('bare readv(2) loop', `same sender, no node: readv(2) into ${READ_IOVECS} buffers as the node reads`, () => lib.readv(queueFd, iovAddress, READ_IOVECS));
+    baseline('bare read(2) loop', 'same sender, no node: read(2) into one buffer', () => lib.read(queueFd, target, pool.dataSize));
     return cases;
   });
 }

@@ -4,31 +4,28 @@
 // VPP the tx node frees), so "alloc + free" alone is measured too for the difference.
 // Target at vector 256: ≤ 22 ns/packet, 2x VPP's 28.6 clocks (11 ns) on this machine kind.
 
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine, vppNs } from './l2-bench-setup.ts';
+import { inputCall, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine, vppNs } from './l2-bench-setup.ts';
 
 const VPP_PG_INPUT_NS = vppNs(28.6);
 
 vectorBench(() =>
-  [1, 32, 256].flatMap((vector): BenchCase[] => {
+  VECTOR_SIZES.flatMap((vector): BenchCase[] => {
     const vm = l2Engine();
     vm.cli(`packet-generator new { name anchor maxframe ${vector} size 64-64 data { IP4: 02:00:00:00:00:10 -> 02:fe:00:00:00:00 UDP: 10.10.1.2 -> 48.0.0.1 UDP: 1234 -> 5678 incrementing 0 } }`);
     vm.cli('packet-generator enable');
-    const rt = vm.node('pg-input')!;
-    const process = rt.definition.process!;
+    const input = inputCall(vm.node('pg-input')!);
     const pool = vm.pool;
-    const buffers = new Uint32Array(FRAME_SIZE);
-    const nexts = new Uint16Array(FRAME_SIZE);
+    const buffers = input.buffers;
     return [
       {
         name: 'pg-input, 64 B frames (incl. free)',
         vector,
         packets: vector,
         run: () => {
-          rt.singleNext = -1;
-          const m = callProcess(process, rt, buffers, 0, nexts);
-          pool.free(buffers, 0, m);
+          const m = input.call();
+          pool.free(input.buffers, 0, m);
           return m;
         },
         note: (ns) => (vector === 256 ? `target <= 22 ns; VPP 11.0 ns: ${(ns / VPP_PG_INPUT_NS).toFixed(2)}x VPP` : ''),

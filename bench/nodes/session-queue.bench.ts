@@ -5,7 +5,7 @@
 
 import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess } from './l2-bench-setup.ts';
+import { callProcess } from '../node-bench.ts';
 import { tcpBenchEngine } from './tcp-bench-setup.ts';
 
 vectorBench(() => {

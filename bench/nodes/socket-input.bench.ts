@@ -5,10 +5,10 @@
 // vector on the ring (the handler's push, included) and calls the node, which drains it,
 // counts rx per interface and picks ethernet-input. 64-byte frames, one interface.
 
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { randomMac } from '../../src/vnet/devices/tap.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine } from './l2-bench-setup.ts';
+import { inputCall, preparePackets, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine } from './l2-bench-setup.ts';
 import { udpFrame } from '../../test/nodes/l2-helpers.ts';
 
 vectorBench(() => {
@@ -17,24 +17,18 @@ vectorBench(() => {
   const sw = vm.vnet.interfaces.create('socket0', sockets.deviceClass, randomMac(), 1500);
   sockets.rings.open(sw);
   vm.cli('set interface state socket0 up');
-  const rt = vm.node('socket-input')!;
-  const process = rt.definition.process!;
-  const pool = vm.pool;
+  const input = inputCall(vm.node('socket-input')!);
   const rings = sockets.rings;
   const frame = udpFrame(vm.vnet.interfaces.macText(sw), '02:00:00:00:00:10', '10.0.0.2', '10.0.0.1');
-  return [1, 32, 256].map((vector): BenchCase => {
-    const prepared = new Uint32Array(vector);
-    for (let i = 0; i < vector; i++) prepared[i] = pool.fromBytes(frame);
-    const buffers = new Uint32Array(FRAME_SIZE);
-    const nexts = new Uint16Array(FRAME_SIZE);
+  return VECTOR_SIZES.map((vector): BenchCase => {
+    const prepared = preparePackets(vm, [frame], vector);
     return {
       name: 'socket-input, 64 B frames, one interface',
       vector,
       packets: vector,
       run: () => {
         for (let i = 0; i < vector; i++) rings.push(sw, prepared[i]);
-        rt.singleNext = -1;
-        return callProcess(process, rt, buffers, 0, nexts);
+        return input.call();
       },
       note: 'ring drain only (no UDP socket; incl. the ring push)',
     };

@@ -10,7 +10,7 @@ import type { Engine } from '../../src/vlib/engine.ts';
 import { BufferFlag } from '../../src/vlib/buffer-pool.ts';
 import { parseTcpHeader, TcpFlags } from '../../src/wire/tcp.ts';
 import { tcpDatagram } from '../../test/nodes/tcp-helpers.ts';
-import { callProcess } from './l2-bench-setup.ts';
+import { callProcess } from '../node-bench.ts';
 
 export interface TcpBench {
   vm: Engine;

@@ -3,9 +3,9 @@
 // calls the node, which drains it, resets the metadata a cable does not carry, counts rx
 // per interface and picks ethernet-input. 64-byte frames, one pair.
 
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
 import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, l2Engine } from './l2-bench-setup.ts';
+import { inputCall, preparePackets, VECTOR_SIZES } from '../node-bench.ts';
+import { l2Engine } from './l2-bench-setup.ts';
 import { udpFrame } from '../../test/nodes/l2-helpers.ts';
 
 vectorBench(() => {
@@ -13,25 +13,19 @@ vectorBench(() => {
   vm.cli('create veth-pair va vb');
   vm.cli('set interface state va up');
   vm.cli('set interface state vb up');
-  const rt = vm.node('veth-input')!;
-  const process = rt.definition.process!;
-  const pool = vm.pool;
+  const input = inputCall(vm.node('veth-input')!);
   const vb = vm.vnet.interfaces.find('vb');
   const rings = vm.vnet.devices.veths.rings;
   const frame = udpFrame(vm.vnet.interfaces.macText(vb), '02:00:00:00:00:10', '10.0.0.2', '10.0.0.1');
-  return [1, 32, 256].map((vector): BenchCase => {
-    const prepared = new Uint32Array(vector);
-    for (let i = 0; i < vector; i++) prepared[i] = pool.fromBytes(frame);
-    const buffers = new Uint32Array(FRAME_SIZE);
-    const nexts = new Uint16Array(FRAME_SIZE);
+  return VECTOR_SIZES.map((vector): BenchCase => {
+    const prepared = preparePackets(vm, [frame], vector);
     return {
       name: 'veth-input, 64 B frames, one pair',
       vector,
       packets: vector,
       run: () => {
         for (let i = 0; i < vector; i++) rings.push(vb, prepared[i]);
-        rt.singleNext = -1;
-        return callProcess(process, rt, buffers, 0, nexts);
+        return input.call();
       },
       note: 'incl. the ring push (the peer tx side)',
     };

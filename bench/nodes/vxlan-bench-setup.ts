@@ -3,8 +3,6 @@
 // and outer/inner frames built for them. Nothing here is measured.
 
 import { createEngine, type Engine } from '../../src/index.ts';
-import type { ProcessFunction } from '../../src/vlib/node.ts';
-import type { NodeContext } from '../../src/vlib/node-runtime.ts';
 import { ethernet, ipv4, udp, vxlan } from '../../test/interop/frames.ts';
 
 export const REMOTE_MAC = '02:00:00:00:0a:02';
@@ -42,19 +40,4 @@ export function outerFrame(vm: Engine, t: number, inner: Uint8Array): Uint8Array
   const ifs = vm.vnet.interfaces;
   return ethernet(ifs.macText(ifs.find('pg0')), REMOTE_MAC, 0x0800,
     ipv4(remoteOf(t), '10.200.0.1', 17, udp(49152 + t, 4789, vxlan(100 + t, inner))));
-}
-
-/**
- * Calls a node's process function from one call site that sees several functions, as the
- * dispatcher's does (so V8 cannot inline the node into the bench loop).
- */
-export function callProcess(process: ProcessFunction, ctx: NodeContext, buffers: Uint32Array, n: number, nexts: Uint16Array): number {
-  return process(ctx, buffers, n, nexts);
-}
-{
-  const ctx = {} as NodeContext;
-  const scratch = new Uint32Array(1);
-  const nexts = new Uint16Array(1);
-  const dummies: ProcessFunction[] = [() => 0, () => 1, () => 2, () => 3, () => 4, () => 5];
-  for (let round = 0; round < 2000; round++) for (const dummy of dummies) callProcess(dummy, ctx, scratch, 0, nexts);
 }

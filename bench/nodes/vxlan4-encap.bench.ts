@@ -4,50 +4,18 @@
 // directly; the node rewrites the 36 bytes before the frame every time, which needs no
 // restoring.
 
-import { FRAME_SIZE } from '../../src/vlib/frame.ts';
-import { runIfMain, vectorBench, type BenchCase } from '../harness.ts';
-import { callProcess, innerFrame, vxlanEngine } from './vxlan-bench-setup.ts';
+import { runIfMain, vectorBench } from '../harness.ts';
+import { frameCases, prepareFrame, preparePackets, VECTOR_SIZES } from '../node-bench.ts';
+import { innerFrame, vxlanEngine } from './vxlan-bench-setup.ts';
 
 for (const tunnels of [1, 256]) {
   vectorBench(() => {
     const vm = vxlanEngine(tunnels);
     const rt = vm.node('vxlan4-encap')!;
-    const process = rt.definition.process!;
-    const pool = vm.pool;
-    return [1, 32, 256].map((vector): BenchCase => {
-      const prepared = new Uint32Array(vector);
-      const current = new Uint32Array(vector);
-      const length = new Uint32Array(vector);
-      for (let i = 0; i < vector; i++) {
-        const t = i % tunnels;
-        const bi = pool.fromBytes(innerFrame(vm, t, i));
-        pool.txInterface[bi] = vm.vnet.interfaces.find(`vxlan_tunnel${t}`);
-        prepared[i] = bi;
-        current[i] = pool.current[bi];
-        length[i] = pool.length[bi];
-      }
-      const buffers = new Uint32Array(FRAME_SIZE);
-      const nexts = new Uint16Array(FRAME_SIZE);
-      const poolCurrent = pool.current;
-      const poolLength = pool.length;
-      const flags = pool.flags;
-      return {
-        name: `vxlan4-encap, ${tunnels} tunnel${tunnels > 1 ? 's' : ''}`,
-        vector,
-        packets: vector,
-        run: () => {
-          for (let i = 0; i < vector; i++) {
-            const bi = prepared[i];
-            poolCurrent[bi] = current[i];
-            poolLength[bi] = length[i];
-            flags[bi] = 0;
-            buffers[i] = bi;
-          }
-          rt.singleNext = -1;
-          return callProcess(process, rt, buffers, vector, nexts);
-        },
-        note: 'incl. the metadata reset',
-      };
+    return frameCases(`vxlan4-encap, ${tunnels} tunnel${tunnels > 1 ? 's' : ''}`, VECTOR_SIZES, (vector) => {
+      const prepared = preparePackets(vm, Array.from({ length: vector }, (_, i) => innerFrame(vm, i % tunnels, i)), vector);
+      prepared.forEach((bi, i) => (vm.pool.txInterface[bi] = vm.vnet.interfaces.find(`vxlan_tunnel${i % tunnels}`)));
+      return prepareFrame(rt, prepared, { restoreMetadata: ['current', 'flags'] });
     });
   });
 }

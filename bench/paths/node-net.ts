@@ -1,7 +1,6 @@
 // node:net over the kernel's loopback, the yardstick the host-stack benches put next to
 // vecnet in the same run: an echo of `bytes` each way on one connection (server and client
-// on this process's event loop), a ping-pong of small messages for round-trip latency, and
-// connect + accept + close cycles for the setup rate.
+// on this process's event loop), and a ping-pong of small messages for round-trip latency.
 
 import { createServer, connect, type Server } from 'node:net';
 
@@ -68,25 +67,4 @@ export async function nodeNetRoundTripUs(rounds: number, size: number): Promise<
   socket.destroy();
   server.close();
   return us;
-}
-
-/** Connect + accept + close cycles per second, `count` in sequence. */
-export async function nodeNetSetupRate(count: number): Promise<number> {
-  const { server, port } = await listening((socket) => {
-    socket.on('end', () => socket.end());
-    socket.on('error', () => {});
-  });
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('connect', () => socket.end());
-      socket.on('close', () => resolve());
-      socket.on('error', reject);
-      socket.resume();
-    });
-  }
-  const seconds = (performance.now() - start) / 1000;
-  server.close();
-  return count / seconds;
 }

@@ -28,11 +28,22 @@ export function registerSessionLayer(vm: Engine): HostStack {
   return host;
 }
 
-/** startup.conf: `tcp { cc-algo … mtu … }` and `session { enable }`. */
-export function applyHostStackConfig(vm: Engine, session: Pick<SessionConfig, 'enable'>, tcp: Pick<TcpSectionConfig, 'ccAlgo' | 'mtu'>): void {
+/**
+ * startup.conf: `tcp { … }` and `session { enable }`. Times are in seconds, as startup.conf
+ * gives them; an item the section lacks (a caller passing part of it) keeps its default.
+ */
+export function applyHostStackConfig(vm: Engine, session: Pick<SessionConfig, 'enable'>, tcp: Pick<TcpSectionConfig, 'ccAlgo' | 'mtu'> & Partial<TcpSectionConfig>): void {
   const host = registerSessionLayer(vm);
   host.setCongestionControl(tcp.ccAlgo);
-  host.tcpConfig.mss = Math.max(88, Math.min(tcp.mtu - 40, vm.pool.dataSize - 20));
+  const config = host.tcpConfig;
+  config.mss = Math.max(88, Math.min(tcp.mtu - 40, vm.pool.dataSize - 20));
+  if (tcp.timewaitTime !== undefined) config.timeWaitMs = tcp.timewaitTime * 1000;
+  if (tcp.keepaliveIdle !== undefined) config.keepaliveIdleMs = tcp.keepaliveIdle * 1000;
+  if (tcp.keepaliveInterval !== undefined) config.keepaliveIntervalMs = tcp.keepaliveInterval * 1000;
+  if (tcp.keepaliveProbes !== undefined) config.keepaliveProbes = tcp.keepaliveProbes;
+  if (tcp.synBacklog !== undefined) config.synBacklog = tcp.synBacklog;
+  if (tcp.noSynCookies !== undefined) config.synCookies = !tcp.noSynCookies;
+  if (host.tcp !== null) Object.assign(host.tcp.config, config);
   if (session.enable) host.enable();
 }
 

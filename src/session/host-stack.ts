@@ -27,7 +27,8 @@ import { IpProtocol } from '../wire/ip4.ts';
 import type { CongestionControlName } from '../tcp/congestion.ts';
 import { TcpConnection, TcpState, type TcpErrorCode } from '../tcp/connection.ts';
 import { TcpStack, type TcpConfig, type TcpEvents, type TcpSegmentSink, type TcpTimers } from '../tcp/stack.ts';
-import { FifoError, FifoSegment, type Fifo } from '../svm/fifo.ts';
+import { FifoError, type Fifo } from '../svm/fifo.ts';
+import { SegmentManager } from './segment-manager.ts';
 import { SessionLookup } from './session-table.ts';
 import { DATAGRAM_HEADER_LENGTH, DatagramHeader, peekDatagram, readDatagram, writeDatagram } from './datagram.ts';
 
@@ -122,8 +123,8 @@ export class Session {
   sendClosed = false;
   /** Cut-through: this side has closed; both closed → both cleaned up. */
   appClosed = false;
-  /** The segment a cut-through pair's FIFOs came from (the server app's). */
-  pairSegment: FifoSegment | null = null;
+  /** The segments a cut-through pair's FIFOs came from (the server app's). */
+  pairSegment: SegmentManager | null = null;
   /** Whatever the app wants to keep with the session. */
   appData = 0;
   /** Endpoints as the lookup table holds them (kept after the connection goes). */
@@ -167,7 +168,8 @@ export interface App {
   readonly index: number;
   readonly name: string;
   readonly namespace: AppNamespace;
-  readonly segment: FifoSegment;
+  /** Where its sessions' FIFOs live: shared segments, more added as they fill. */
+  readonly segments: SegmentManager;
   readonly rxFifoSize: number;
   readonly txFifoSize: number;
   readonly callbacks: AppCallbacks;
@@ -181,7 +183,7 @@ export interface AttachOptions {
   secret?: number;
   rxFifoSize?: number;
   txFifoSize?: number;
-  /** Bytes of the app's FIFO segment; default enough for 256 sessions' FIFOs, at least 64 MiB. */
+  /** Bytes of each of the app's FIFO segments; default enough for 256 sessions' FIFOs, at least 64 MiB. */
   segmentSize?: number;
   callbacks: AppCallbacks;
 }
@@ -214,6 +216,11 @@ export class BufferSegmentSink implements TcpSegmentSink {
   constructor(private readonly pool: BufferPool, private readonly host: HostStack) {
     this.bytes = pool.bytes;
     this.maxRoom = pool.dataSize;
+  }
+
+  /** TcpSegmentSink.maxSegmentRoom: TCP cuts segments to what one buffer holds. */
+  get maxSegmentRoom(): number {
+    return this.maxRoom;
   }
 
   /** Reserves the spare buffer that absorbs segments when the pool is empty. */
@@ -376,7 +383,7 @@ export class HostStack implements TcpEvents {
     let index = this.apps.indexOf(undefined);
     if (index < 0) index = this.apps.length;
     const app: App = {
-      index, name: options.name, namespace: ns, segment: new FifoSegment(segmentSize, `${options.name}-segment`),
+      index, name: options.name, namespace: ns, segments: new SegmentManager(`${options.name}-segment`, segmentSize),
       rxFifoSize, txFifoSize, callbacks: options.callbacks, listeners: new Set(),
     };
     this.apps[index] = app;
@@ -511,11 +518,11 @@ export class HostStack implements TcpEvents {
     const s = this.allocateSession(server, fib);
     let up: Fifo | null = null;
     try {
-      up = server.segment.allocate(server.rxFifoSize);
+      up = server.segments.allocate(server.rxFifoSize);
       c.txFifo = s.rxFifo = up;
-      c.rxFifo = s.txFifo = server.segment.allocate(app.rxFifoSize);
+      c.rxFifo = s.txFifo = server.segments.allocate(app.rxFifoSize);
     } catch (error) {
-      if (up !== null) server.segment.free(up);
+      if (up !== null) server.segments.free(up);
       this.freeSession(c);
       this.freeSession(s);
       throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
@@ -523,7 +530,7 @@ export class HostStack implements TcpEvents {
     for (const [one, other] of [[c, s], [s, c]]) {
       one.cutThrough = true;
       one.peerIndex = other.index;
-      one.pairSegment = server.segment;
+      one.pairSegment = server.segments;
     }
     c.state = SessionState.CONNECTING;
     c.appData = appData;
@@ -595,10 +602,10 @@ export class HostStack implements TcpEvents {
   /** An rx and a tx FIFO of the app's sizes from its segment; ENOMEM (session freed) when full. */
   private allocateFifos(s: Session, app: App): void {
     try {
-      s.rxFifo = app.segment.allocate(app.rxFifoSize);
-      s.txFifo = app.segment.allocate(app.txFifoSize);
+      s.rxFifo = app.segments.allocate(app.rxFifoSize);
+      s.txFifo = app.segments.allocate(app.txFifoSize);
     } catch (error) {
-      if (s.rxFifo !== null) app.segment.free(s.rxFifo);
+      if (s.rxFifo !== null) app.segments.free(s.rxFifo);
       s.rxFifo = null;
       if (s.protocol === IpProtocol.UDP && s.localPort !== 0) this.releaseUdpPort(s.localPort);
       this.freeSession(s);
@@ -749,6 +756,21 @@ export class HostStack implements TcpEvents {
     } finally {
       this.nodeDepth--;
     }
+    this.flushOutput();
+  }
+
+  /**
+   * TCP keepalive on or off for the session (SO_KEEPALIVE; timing from `tcp { keepalive-… }`).
+   * The idle time counts from now. Sessions without TCP under them (cut-through, UDP) have
+   * no peer to probe: ENOTSUP.
+   */
+  setKeepalive(s: Session, enabled: boolean): void {
+    const c = s.connection;
+    if (c === null || this.tcp === null || c.state === TcpState.LISTEN) {
+      throw new SessionError('ENOTSUP', `session ${s.index} has no TCP connection to keep alive`);
+    }
+    this.refreshTime();
+    this.tcp.setKeepalive(c, enabled);
     this.flushOutput();
   }
 
@@ -964,14 +986,14 @@ export class HostStack implements TcpEvents {
     let rx: Fifo;
     let tx: Fifo;
     try {
-      rx = app.segment.allocate(app.rxFifoSize);
+      rx = app.segments.allocate(app.rxFifoSize);
     } catch {
       return false;
     }
     try {
-      tx = app.segment.allocate(app.txFifoSize);
+      tx = app.segments.allocate(app.txFifoSize);
     } catch {
-      app.segment.free(rx);
+      app.segments.free(rx);
       return false;
     }
     const s = this.allocateSession(app, ls.fibIndex);
@@ -1060,8 +1082,8 @@ export class HostStack implements TcpEvents {
         if (s.txFifo !== null) s.pairSegment.free(s.txFifo);
       }
     } else if (app !== undefined) {
-      if (s.rxFifo !== null) app.segment.free(s.rxFifo);
-      if (s.txFifo !== null) app.segment.free(s.txFifo);
+      if (s.rxFifo !== null) app.segments.free(s.rxFifo);
+      if (s.txFifo !== null) app.segments.free(s.txFifo);
     }
     this.freeSession(s);
   }

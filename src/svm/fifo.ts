@@ -38,6 +38,17 @@ export class FifoError extends Error {
 /** `enqueueAt` result: the bytes would need an out-of-order interval and all are taken (nothing written). */
 export const FIFO_NO_INTERVAL = -1;
 
+/**
+ * Bytes that are not in one array — a segment's payload over a chain of packet buffers — for
+ * `enqueueAtFrom`, which copies them into the ring piece by piece (no gathering copy first).
+ */
+export interface FifoByteSource {
+  /** Copies `length` bytes, from `offset` bytes into the source, to dst[dstOffset …]. */
+  copyTo(offset: number, dst: Uint8Array, dstOffset: number, length: number): void;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
 /** Header words (Int32). */
 const HEAD = 0;
 const TAIL = 1;
@@ -73,9 +84,10 @@ function headerBytes(maxIntervals: number): number {
 //   9000 B         345            2350                470–670                9480
 // So: a loop for short copies (no allocation at all), one `set` when the addresses agree
 // mod 8, else two `set`s through a plain scratch array placed at the destination's (or
-// source's) alignment. Each `set` needs a `subarray` view: the one allocation of the data
-// path, ~30 ns of young-generation garbage per copy of 64 bytes or more, which JavaScript
-// gives no way around (copyWithin only works inside one buffer).
+// source's) alignment — and between two shared arrays, which no placement suits both, a
+// `copyWithin` inside the scratch array in between. Each `set` needs a `subarray` view: the
+// one allocation of the data path, ~30 ns of young-generation garbage per copy of 64 bytes or
+// more, which JavaScript gives no way around (copyWithin only works inside one buffer).
 
 const SHORT_COPY = 64;
 const SCRATCH_BYTES = 16384;
@@ -93,14 +105,17 @@ export function copyBytes(src: Uint8Array, srcOffset: number, dst: Uint8Array, d
     dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
     return;
   }
-  // Through the scratch array, aligned like whichever side is shared (the destination when
-  // both are: its copy is the larger cost).
-  const alignDestination = dst.buffer instanceof SharedArrayBuffer || !(src.buffer instanceof SharedArrayBuffer);
+  // Through the scratch array, aligned like whichever side is shared; when both are, aligned
+  // like the source for the first copy and shifted in place to the destination's alignment.
+  const dstShared = dst.buffer instanceof SharedArrayBuffer;
+  const srcShared = src.buffer instanceof SharedArrayBuffer;
+  const from = (srcShared || !dstShared ? srcAddress : dstAddress) & 7;
+  const to = (dstShared || !srcShared ? dstAddress : srcAddress) & 7;
   while (n > 0) {
     const chunk = n < SCRATCH_BYTES ? n : SCRATCH_BYTES;
-    const at = (alignDestination ? dstAddress : srcAddress) & 7;
-    scratch.set(src.subarray(srcOffset, srcOffset + chunk), at);
-    dst.set(scratch.subarray(at, at + chunk), dstOffset);
+    scratch.set(src.subarray(srcOffset, srcOffset + chunk), from);
+    if (from !== to) scratch.copyWithin(to, from, from + chunk);
+    dst.set(scratch.subarray(to, to + chunk), dstOffset);
     srcOffset += chunk;
     dstOffset += chunk;
     n -= chunk;
@@ -112,7 +127,7 @@ export interface FifoOptions {
   maxIntervals?: number;
 }
 
-export class Fifo {
+export class Fifo implements FifoByteSource {
   /** The segment this FIFO lives in. */
   readonly buffer: SharedArrayBuffer;
   /** Byte offset of the FIFO's header in the segment. */
@@ -194,6 +209,20 @@ export class Fifo {
     return this.maxDequeue() === 0;
   }
 
+  // ---- alignment (copies into and out of the ring are fastest when both sides agree mod 8) ----
+
+  /** Address mod 8, in the segment, of the byte `offset` bytes past the head (0 ≤ offset < size; else 0). */
+  headAlignment(offset: number): number {
+    if (!(offset >= 0 && offset < this.size)) return 0;
+    return (this.data.byteOffset + this.ringIndex(this.header[HEAD] + offset)) & 7;
+  }
+
+  /** Address mod 8, in the segment, of the byte `offset` bytes past the tail (0 ≤ offset < size; else 0). */
+  tailAlignment(offset: number): number {
+    if (!(offset >= 0 && offset < this.size)) return 0;
+    return (this.data.byteOffset + this.ringIndex(this.header[TAIL] + offset)) & 7;
+  }
+
   isFull(): boolean {
     return this.maxEnqueue() === 0;
   }
@@ -208,7 +237,7 @@ export class Fifo {
     const free = this.maxEnqueue();
     const n = length < free ? length : free;
     if (n <= 0) return 0;
-    this.appendAtTail(this.header[TAIL], src, srcOffset, n);
+    this.appendAtTail(this.header[TAIL], src, srcOffset, n, null);
     return n;
   }
 
@@ -220,6 +249,15 @@ export class Fifo {
    * and `maxIntervals` are in use (then nothing is written).
    */
   enqueueAt(offset: number, src: Uint8Array, srcOffset: number, length: number): number {
+    return this.place(offset, length, src, srcOffset, null);
+  }
+
+  /** `enqueueAt` with the bytes taken from `source`, starting `sourceOffset` bytes into it. */
+  enqueueAtFrom(offset: number, source: FifoByteSource, sourceOffset: number, length: number): number {
+    return this.place(offset, length, NO_BYTES, sourceOffset, source);
+  }
+
+  private place(offset: number, length: number, src: Uint8Array, srcOffset: number, source: FifoByteSource | null): number {
     const header = this.header;
     const tail = header[TAIL];
     const free = this.maxEnqueue();
@@ -234,7 +272,7 @@ export class Fifo {
       let j = i;
       while (j < count && this.intervalStart(j, tail) <= end) j++;
       if (i === j && count === this.maxIntervals) return FIFO_NO_INTERVAL;
-      this.write(this.wrap(tail + offset), src, srcOffset, n);
+      this.write(this.wrap(tail + offset), src, srcOffset, n, source);
       let start = offset;
       let last = end;
       if (j > i) {
@@ -246,14 +284,14 @@ export class Fifo {
       this.replaceIntervals(i, j, count, this.wrap(tail + start), last - start);
       return 0;
     }
-    return this.appendAtTail(tail, src, srcOffset, n);
+    return this.appendAtTail(tail, src, srcOffset, n, source);
   }
 
   /** Writes n bytes (n ≤ free) at the tail and moves the tail over them and every interval they now reach. */
-  private appendAtTail(tail: number, src: Uint8Array, srcOffset: number, n: number): number {
+  private appendAtTail(tail: number, src: Uint8Array, srcOffset: number, n: number, source: FifoByteSource | null): number {
     const header = this.header;
     const count = header[INTERVAL_COUNT];
-    this.write(tail, src, srcOffset, n);
+    this.write(tail, src, srcOffset, n, source);
     let advance = n;
     let taken = 0;
     while (taken < count) {
@@ -300,6 +338,28 @@ export class Fifo {
     return n;
   }
 
+  /**
+   * Moves up to `length` bytes from the head of this FIFO to the tail of `dst` (the caller is
+   * this FIFO's consumer and dst's producer) in one copy, where a dequeue and an enqueue
+   * through an array take two — four when the array does not line up with both rings (an
+   * echo's rx and tx FIFOs do line up: the same stream offsets). Returns the bytes moved.
+   */
+  moveTo(dst: Fifo, length: number): number {
+    let n = this.maxDequeue();
+    const room = dst.maxEnqueue();
+    if (room < n) n = room;
+    if (length < n) n = length;
+    if (n <= 0 || dst === this) return 0;
+    dst.appendAtTail(dst.header[TAIL], NO_BYTES, 0, n, this);
+    Atomics.store(this.header, HEAD, this.wrap(this.header[HEAD] + n));
+    return n;
+  }
+
+  /** FifoByteSource: copies `length` bytes (all present) from `offset` bytes past the head to dst[dstOffset …]. */
+  copyTo(offset: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    this.read(this.wrap(this.header[HEAD] + offset), dst, dstOffset, length);
+  }
+
   /** Copies up to `length` bytes starting `offset` bytes past the head, leaving them in place. */
   peek(offset: number, dst: Uint8Array, dstOffset: number, length: number): number {
     const available = this.maxDequeue() - offset;
@@ -336,6 +396,14 @@ export class Fifo {
 
   // ---- internals ----
 
+  /** The ring index of a position plus a distance below 2·size. */
+  private ringIndex(position: number): number {
+    const range = this.range;
+    if (position >= range) position -= range;
+    const size = this.size;
+    return position >= size ? position - size : position;
+  }
+
   /** A position plus a distance below 2·size, brought back into [0, 2·size). */
   private wrap(position: number): number {
     return position >= this.range ? position - this.range : position;
@@ -363,12 +431,19 @@ export class Fifo {
     header[INTERVAL_COUNT] = count + shift;
   }
 
-  /** Copies n bytes (n ≤ size) into the ring at `position`, wrapping at the end. */
-  private write(position: number, src: Uint8Array, srcOffset: number, n: number): void {
+  /** Copies n bytes (n ≤ size) of src, or of `source` when given, into the ring at `position`, wrapping at the end. */
+  private write(position: number, src: Uint8Array, srcOffset: number, n: number, source: FifoByteSource | null): void {
     const size = this.size;
     const at = position >= size ? position - size : position;
     const first = size - at;
-    if (n <= first) {
+    if (source !== null) {
+      if (n <= first) {
+        source.copyTo(srcOffset, this.data, at, n);
+      } else {
+        source.copyTo(srcOffset, this.data, at, first);
+        source.copyTo(srcOffset + first, this.data, 0, n - first);
+      }
+    } else if (n <= first) {
       copyBytes(src, srcOffset, this.data, at, n);
     } else {
       copyBytes(src, srcOffset, this.data, at, first);

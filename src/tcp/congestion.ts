@@ -52,9 +52,15 @@ function flightSize(c: CongestionState): number {
   return (c.sndMax - c.sndUna) >>> 0;
 }
 
-/** RFC 5681 §3.1 slow start: cwnd grows by at most one SMSS per ACK. */
+/**
+ * RFC 5681 §3.1 slow start, counting the bytes acknowledged with no per-ACK limit (RFC 3465
+ * §2.2; Linux's tcp_slow_start counts segments the same way): a stretch ACK — one ACK for a
+ * segment the veth pair coalesced from many, say — grows the window as the segments it
+ * covers would have. It stops at ssthresh, where congestion avoidance takes over.
+ */
 function slowStart(c: CongestionState, acked: number): void {
-  c.cwnd += acked < c.smss ? acked : c.smss;
+  const room = c.ssthresh - c.cwnd;
+  c.cwnd += acked < room ? acked : room > c.smss ? room : c.smss;
   if (c.cwnd > INITIAL_SSTHRESH) c.cwnd = INITIAL_SSTHRESH;
 }
 

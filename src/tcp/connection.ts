@@ -3,6 +3,13 @@
 // the per-segment code stays monomorphic. The logic that moves these fields lives in
 // stack.ts; this module owns the names — states, timers, pending app events — and the
 // field list, each with the RFC's name where it has one.
+//
+// Memory per connection matters (the issue asks for 100 000 idle connections in 1 GiB of
+// heap), so two parts are kept small: the SACK scoreboard is made on first use (a connection
+// that never sends data never has one, and reuse of the slot drops it), and the timer handles
+// are a view on a chunk of words shared with other connections instead of an array buffer of
+// their own. Measured with bench/paths/tcp-idle-memory.bench.ts (100 000 idle pairs): 1.54 kB
+// of heap per connection end with its session (FIFO objects excluded) before, 1.04 kB after.
 
 import type { Fifo } from '../svm/fifo.ts';
 import { newReno, type CongestionControl, type CongestionState } from './congestion.ts';
@@ -160,7 +167,16 @@ export class TcpConnection implements CongestionState {
   recoverSeq = 0;
   /** RFC 6675 HighRxt: highest byte retransmitted in this recovery + 1. */
   highRxt = 0;
-  readonly scoreboard: SackScoreboard;
+  /**
+   * SND.MAX when the latest retransmission went out: once the peer SACKs data beyond it
+   * while the first hole stays, that hole's retransmission was lost (RFC 8985's rule that a
+   * segment sent before a delivered one is lost, applied to retransmissions).
+   */
+  rxtSndMax = 0;
+  /** The scoreboard once made (see `scoreboard`); null again after reset. */
+  private board: SackScoreboard | null = null;
+  /** Blocks a scoreboard holds: one object per capacity, shared by reference (reset leaves it). */
+  private readonly sackCapacity: { readonly blocks: number };
 
   // Receiver: ACK policy and SACK blocks.
   /** In-order segments received since the last ACK sent (delayed ACK: ACK every second one). */
@@ -171,7 +187,7 @@ export class TcpConnection implements CongestionState {
   recentOutOfOrderSeq = 0;
 
   // Timers: wheel handles by TcpTimer kind, 0 when not running.
-  readonly timers = new Int32Array(TCP_TIMER_COUNT);
+  readonly timers: Int32Array = timerWords();
   persistBackoff = 0;
   keepalive = false;
   keepaliveProbes = 0;
@@ -191,22 +207,66 @@ export class TcpConnection implements CongestionState {
 
   constructor(index: number, sackCapacity = 32) {
     this.index = index;
-    this.scoreboard = new SackScoreboard(sackCapacity);
+    this.sackCapacity = capacityOf(sackCapacity);
+  }
+
+  /**
+   * The sender's SACK scoreboard (RFC 6675), made on first use: the stack reaches it only
+   * once data has been acknowledged with SACK on, so an idle connection never pays for it.
+   */
+  get scoreboard(): SackScoreboard {
+    let board = this.board;
+    if (board === null) {
+      board = new SackScoreboard(this.sackCapacity.blocks);
+      this.board = board;
+    }
+    return board;
   }
 
   /** Back to the state of a new object, for reuse from the pool (same fields, same shape). */
   reset(): void {
     if (template === null) {
       template = new TcpConnection(-1, 1);
-      resetKeys = Object.keys(template).filter((k) => k !== 'index' && k !== 'scoreboard' && k !== 'timers') as (keyof TcpConnection)[];
+      resetKeys = Object.keys(template).filter((k) => k !== 'index' && k !== 'sackCapacity' && k !== 'timers');
     }
     const self = this as unknown as Record<string, unknown>;
     const from = template as unknown as Record<string, unknown>;
+    // The scoreboard goes with the rest (board ← null): the next user of the slot may never need one.
     for (const key of resetKeys) self[key] = from[key];
     this.timers.fill(0);
-    this.scoreboard.clear();
   }
 }
 
 let template: TcpConnection | null = null;
-let resetKeys: (keyof TcpConnection)[] = [];
+let resetKeys: string[] = [];
+
+const capacities = new Map<number, { readonly blocks: number }>();
+
+function capacityOf(blocks: number): { readonly blocks: number } {
+  let capacity = capacities.get(blocks);
+  if (capacity === undefined) {
+    capacity = Object.freeze({ blocks });
+    capacities.set(blocks, capacity);
+  }
+  return capacity;
+}
+
+/**
+ * Timer handle words for one connection: a view on the current chunk, which holds
+ * TIMER_CHUNK connections' words. A view of its own costs ~90 bytes less than an Int32Array
+ * with its own (on-heap) buffer; a chunk is freed when no connection uses it any more. Each
+ * connection gets fresh words, so stacks sharing the process never share a word.
+ */
+const TIMER_CHUNK = 1024;
+let timerChunk: ArrayBuffer | null = null;
+let timerChunkUsed = TIMER_CHUNK;
+
+function timerWords(): Int32Array {
+  if (timerChunkUsed === TIMER_CHUNK) {
+    timerChunk = new ArrayBuffer(TIMER_CHUNK * TCP_TIMER_COUNT * 4);
+    timerChunkUsed = 0;
+  }
+  const words = new Int32Array(timerChunk!, timerChunkUsed * TCP_TIMER_COUNT * 4, TCP_TIMER_COUNT);
+  timerChunkUsed++;
+  return words;
+}

@@ -601,6 +601,14 @@ export const TCP_SECTION = defineConfigSection({
     'no-tx-pacing': { kind: 'flag', help: 'send without pacing' },
     // RFC 791: every IPv4 host handles datagrams of 68 bytes.
     mtu: { kind: 'integer', min: 68, max: 65535, default: 1500, help: 'MTU assumed for MSS' },
+    // VPP's name; RFC 9293 §3.4.2's 2·MSL.
+    'timewait-time': { kind: 'integer', min: 1, max: 3600, default: 60, help: 'seconds a closed connection waits in TIME-WAIT (2·MSL)' },
+    // VPP's TCP has no keepalive: these are Linux's TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and their bounds.
+    'keepalive-idle': { kind: 'integer', min: 1, max: 32767, default: 7200, help: 'seconds of idle before the first keepalive probe' },
+    'keepalive-interval': { kind: 'integer', min: 1, max: 32767, default: 75, help: 'seconds between unanswered keepalive probes' },
+    'keepalive-probes': { kind: 'integer', min: 1, max: 127, default: 9, help: 'unanswered keepalive probes before the connection is reset' },
+    'syn-backlog': { kind: 'integer', min: 1, max: 1 << 20, default: 1024, help: 'half-open connections per listener before SYN cookies' },
+    'no-syn-cookies': { kind: 'flag', help: 'drop SYNs beyond the backlog (counted) instead of answering with cookies' },
   },
 });
 
@@ -669,6 +677,12 @@ export interface TcpConfig {
   maxRxFifo: number;
   noTxPacing: boolean;
   mtu: number;
+  timewaitTime: number;
+  keepaliveIdle: number;
+  keepaliveInterval: number;
+  keepaliveProbes: number;
+  synBacklog: number;
+  noSynCookies: boolean;
 }
 
 // The interfaces above are written out for readers; these lines fail to compile if one

@@ -43,6 +43,11 @@ export interface DeviceClass {
   readonly adminStateChanged?: (swIfIndex: number, up: boolean) => void;
   /** Called when the interface is deleted, before its index is retired. */
   readonly deleted?: (swIfIndex: number) => void;
+  /**
+   * The device computes (or does not need) TCP/UDP checksums a buffer marks as offloaded:
+   * `<if>-output` leaves them unfinished (VPP's VNET_HW_IF_CAP_TX_*_CKSUM).
+   */
+  readonly txChecksumOffload?: boolean;
 }
 
 export interface Ip4InterfaceAddress {

@@ -73,7 +73,11 @@ export function runAsync(command: string, args: readonly string[], timeoutMs = 3
   });
 }
 
-/** Starts tcpdump in a namespace writing to a pcap file; `stop()` waits until it has flushed. */
+/**
+ * Starts tcpdump in a namespace writing to a pcap file; `stop()` waits until it has flushed.
+ * Immediate mode: without it libpcap hands packets over in blocks on a 1 s timeout, and what
+ * sits in the ring when tcpdump gets SIGINT is never written (a short run leaves an empty file).
+ */
 export async function capture(ns: string, ifname: string, file: string, filter: string[] = []): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', ifname, '-w', file, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve) => {

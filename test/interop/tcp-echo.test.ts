@@ -23,11 +23,10 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '../../src/index.ts';
 import { echoStreamByte, type EchoClientsResult } from '../../src/apps/echo.ts';
 import type { CliError } from '../../src/vlib/cli-input.ts';
 import { TcpFlags } from '../../src/wire/tcp.ts';
-import { Cleanup, TAG, kernelSkipReason, runAsync, sleep } from './kernel.ts';
+import { Cleanup, kernelSkipReason, runAsync, sleep } from './kernel.ts';
 import {
   LINUX_CLIENT, LINUX_ECHO_SERVER, captureTap, exchange, python, readTcpSegments, tcpTap,
   type CapturedSegment, type LinuxTcpInfo, type TcpTap,
@@ -77,18 +76,9 @@ print('echoed', got, 'ok' if ok and got == size else 'MISMATCH')
 
 test('Linux client to vecnet echo server over a tap: 16 MiB byte-exact both ways, closes from both sides, RST to a closed port', { skip: skip ?? false, timeout: 60000 }, async () => {
   const cleanup = new Cleanup();
-  const vm = createEngine();
   try {
-    const ns = cleanup.netns(`vn-tcp-${TAG}`);
-    const hostIf = `vtcp${TAG}`;
-    cleanup.add(() => vm.vnet.devices.closeAll());
-    const name = vm.cli(`create tap host-if-name ${hostIf} host-ns ${ns} host-ip4-addr 10.200.7.2/24`).trim();
-    vm.cli(`set interface state ${name} up`);
-    vm.cli(`set interface ip address ${name} 10.200.7.1/24`);
-    vm.cli('session enable');
+    const { vm, ns } = await tcpTap(cleanup, 'e', 7);
     vm.cli('test echo server uri tcp://10.200.7.1/5201 fifo-size 1m');
-    vm.start();
-    cleanup.add(() => vm.stop());
     const size = 16 << 20;
     const echo = await runAsync('ip', ['netns', 'exec', ns, 'python3', '-c', CLIENT, '10.200.7.1', '5201', String(size)], 50000);
     assert.equal(echo.output.trim(), `echoed ${size} ok`, echo.output);

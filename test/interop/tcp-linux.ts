@@ -57,13 +57,9 @@ export async function tcpTap(cleanup: Cleanup, suffix: string, net: number): Pro
   return { vm, host: hostStackOf(vm), ns, hostIf, ours, theirs };
 }
 
-/**
- * tcpdump on the kernel's end of the tap, stopped by `cleanup` at the latest. Immediate mode:
- * without it libpcap hands packets over in blocks on a 1 s timeout, and whatever sits in the
- * ring when tcpdump gets SIGINT is never written (a short connection leaves an empty file).
- */
+/** tcpdump on the kernel's end of the tap, stopped by `cleanup` at the latest. */
 export async function captureTap(cleanup: Cleanup, t: TcpTap, file: string, filter: readonly string[]): Promise<{ stop(): Promise<void> }> {
-  const tcpdump = await capture(t.ns, t.hostIf, file, ['--immediate-mode', ...filter]);
+  const tcpdump = await capture(t.ns, t.hostIf, file, [...filter]);
   cleanup.add(() => tcpdump.stop());
   return tcpdump;
 }

@@ -3,7 +3,7 @@
 // the namespace's end come out of af-packet-input. The cases are shared with tap-input:
 // see kernel-input-helpers.ts.
 
-import { kernelInputTests, inNs, ip, quietNetns, TAG } from './kernel-input-helpers.ts';
+import { kernelInputTests, inNs, ip, quietNetns, SENDER_MTU, TAG } from './kernel-input-helpers.ts';
 
 kernelInputTests({
   node: 'af-packet-input',
@@ -16,7 +16,7 @@ kernelInputTests({
     ip('link', 'add', ours, 'type', 'veth', 'peer', 'name', peer);
     cleanup.link(ours);
     // Room for the oversized-frame case: a veth drops what exceeds the receiving end's MTU.
-    ip('link', 'set', ours, 'mtu', '9000');
+    ip('link', 'set', ours, 'mtu', String(SENDER_MTU));
     ip('link', 'set', peer, 'netns', ns);
     inNs(ns, 'ip', 'link', 'set', peer, 'up');
     const name = vm.cli(`create host-interface name ${ours}`).trim();

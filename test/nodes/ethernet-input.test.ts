@@ -9,6 +9,7 @@ import ethernetInput from '../../nodes/ethernet-input.ts';
 import { createEngine } from '../../src/index.ts';
 import { EtherType } from '../../src/wire/ethernet.ts';
 import { arpFrame, frame, inject, smallGraph, udpFrame } from './l2-helpers.ts';
+import { BUFFER_DATA_SIZE, bytesOfLength } from '../arbitraries.ts';
 
 const SINKS = ['ip4-input', 'arp-input', 'test-ether'];
 
@@ -132,10 +133,11 @@ test('ethernet-input: a mixed vector (ip4, arp, unknown, short, mismatch, odd of
 test('ethernet-input: random frames never throw, land in a counted next, and every buffer comes back', () => {
   const { vm, seen, sw, ourMac } = setup();
   const ours = Array.from(ourMac.split(':'), (b) => parseInt(b, 16));
+  // Lengths drawn explicitly, past one buffer (chained); fast-check's default size would keep them under 12 bytes.
   const frameArb = fc.oneof(
-    fc.uint8Array({ minLength: 0, maxLength: 80 }),
+    bytesOfLength(0, 3000, [14, BUFFER_DATA_SIZE]),
     // Frames for our MAC with a random type and body, so the dispatch itself is exercised.
-    fc.tuple(fc.constantFrom(EtherType.IP4, EtherType.ARP, 0x88b5, 0x0000, 0xffff), fc.uint8Array({ minLength: 0, maxLength: 60 })).map(([type, body]) => {
+    fc.tuple(fc.constantFrom(EtherType.IP4, EtherType.ARP, 0x88b5, 0x0000, 0xffff), bytesOfLength(0, 3000, [BUFFER_DATA_SIZE - 14])).map(([type, body]) => {
       const f = new Uint8Array(14 + body.length);
       f.set(ours, 0);
       f[12] = type >>> 8;
@@ -146,7 +148,8 @@ test('ethernet-input: random frames never throw, land in a counted next, and eve
   );
   const free0 = vm.pool.available;
   fc.assert(
-    fc.property(fc.array(frameArb, { minLength: 1, maxLength: 300 }), (frames) => {
+    // Up to 300 frames: more than one vector (FRAME_SIZE 256) at a time.
+    fc.property(fc.array(frameArb, { minLength: 1, maxLength: 300, size: 'max' }), (frames) => {
       for (const list of seen.values()) list.length = 0;
       for (const rt of vm.nodes) rt.errors.fill(0);
       inject(vm, 'ethernet-input', sw, frames);

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { createEngine, type Engine } from '../../src/index.ts';
 import { InterfaceCounter } from '../../src/vnet/interface.ts';
 import { inject, udpFrame } from './l2-helpers.ts';
+import { BUFFER_DATA_SIZE, lengthIn } from '../arbitraries.ts';
 
 function setup(): { vm: Engine; pg0: number; pg1: number } {
   const vm = createEngine();
@@ -77,17 +78,23 @@ test('<if>-output: the interface-output feature arc runs between output and tx w
   assert.equal(vm.node('pg1-tx')!.vectors, 4);
 });
 
-test('interface-output: random tx interfaces never leak a buffer', () => {
+test('interface-output: random tx interfaces never leak a buffer; tx bytes count whole chains', () => {
   const { vm, pg0, pg1 } = setup();
   const free0 = vm.pool.available;
+  const ifs = vm.vnet.interfaces;
+  const txBytes = (): number => ifs.counter(pg0, InterfaceCounter.TX_BYTES) + ifs.counter(pg1, InterfaceCounter.TX_BYTES);
   fc.assert(
-    fc.property(fc.array(fc.constantFrom(0, pg0, pg1, 3, 4095, 4096, 0xffffffff), { minLength: 1, maxLength: 300 }), (tx) => {
+    // Up to 300 packets (more than a vector; size 'max', as fast-check's default would stop near 12),
+    // of one size per run, chained past one buffer.
+    fc.property(fc.array(fc.constantFrom(0, pg0, pg1, 3, 4095, 4096, 0xffffffff), { minLength: 1, maxLength: 300, size: 'max' }), lengthIn(64, 9000, [BUFFER_DATA_SIZE]), (tx, size) => {
       const t0 = vm.node('pg0-tx')!.vectors + vm.node('pg1-tx')!.vectors;
       const e0 = vm.errorCounter('interface-output', 'no such tx interface');
-      send(vm, tx);
+      const bytes0 = txBytes();
+      send(vm, tx, size);
       const sent = vm.node('pg0-tx')!.vectors + vm.node('pg1-tx')!.vectors - t0;
       const dropped = vm.errorCounter('interface-output', 'no such tx interface') - e0;
       assert.equal(sent + dropped, tx.length);
+      assert.equal(txBytes() - bytes0, sent * size);
       assert.equal(vm.pool.available, free0);
     }),
     { numRuns: 30 },

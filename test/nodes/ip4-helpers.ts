@@ -6,8 +6,9 @@
 // their buffer, and every buffer comes back to the pool.
 
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createEngine } from '../../src/index.ts';
-import { NONE, OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
+import { BufferFlag, NONE, OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
 import { OPAQUE_ADJACENCY } from '../../src/vnet/ip4-opaque.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import { FRAME_SIZE } from '../../src/vlib/frame.ts';
@@ -15,6 +16,7 @@ import { parseIp4 } from '../../src/wire/address.ts';
 import { internetChecksum } from '../../src/wire/checksum.ts';
 import { emitIp4Header } from '../../src/wire/ip4.ts';
 import { fillUdp4Checksum } from '../../src/wire/udp.ts';
+import { BUFFER_DATA_SIZE, bytesOfLength } from '../arbitraries.ts';
 
 export const PG0_MAC = '02:fe:00:00:00:00';
 export const PG1_MAC = '02:fe:00:00:00:01';
@@ -240,9 +242,33 @@ export function errorTotal(vm: Engine, node: string): number {
   return rt === undefined ? 0 : rt.errors.reduce((a, b) => a + b, 0);
 }
 
+/** Datagram lengths where a packet (behind a 14- or 15-byte L2 header) fills its first buffer, or two. */
+export const CHAIN_EDGES = [BUFFER_DATA_SIZE - 14, 2 * BUFFER_DATA_SIZE - 14];
+
+/**
+ * The datagrams of a "random and malformed" property, their lengths drawn explicitly (up to
+ * `maxLength`, a jumbo frame's by default, so chained over buffers): random bytes (at least
+ * `minLength`: 20 for a node behind ip4-input, which lets no shorter header through), and
+ * well-formed datagrams that `make` builds around random data, half of them with one byte
+ * of their first `mutable` set to a random value.
+ */
+export function malformedDatagrams(
+  make: (data: Uint8Array) => Uint8Array,
+  { minLength = 0, maxLength = 9000, mutable = 48 }: { minLength?: number; maxLength?: number; mutable?: number } = {},
+): fc.Arbitrary<Uint8Array> {
+  const random = bytesOfLength(minLength, maxLength, CHAIN_EDGES);
+  const mutated = fc.tuple(bytesOfLength(0, maxLength - 60, CHAIN_EDGES.map((e) => e - 28)), fc.boolean(), fc.nat(mutable - 1), fc.nat(255))
+    .map(([data, mutate, at, value]) => {
+      const d = make(data);
+      if (mutate && at < d.length) d[at] = value;
+      return d;
+    });
+  return fc.oneof(random, mutated);
+}
+
 /**
  * The "never reads past its buffer" check: runs `node` on the same packet twice, once with
- * the bytes after the packet (to the end of its buffer) all 0x00 and once all 0xff, and
+ * the bytes after the packet (to the end of its last buffer) all 0x00 and once all 0xff, and
  * returns both outcomes — the next, the packet's bytes, and the node's error counters — which
  * must be equal: a node that looked beyond the packet could tell them apart. `beforeEach` resets
  * any state of the node's own (a throttle) so both runs start alike.
@@ -252,8 +278,10 @@ export function outcomeBeyondEnd(vm: Engine, node: string, datagram: Uint8Array,
   for (const fill of [0x00, 0xff]) {
     beforeEach?.();
     const bi = load(vm, datagram, o);
-    const end = vm.pool.current[bi] + vm.pool.length[bi];
-    vm.pool.bytes.fill(fill, end, (bi + 1) * vm.pool.stride);
+    let last = bi;
+    while (vm.pool.flags[last] & BufferFlag.NEXT_PRESENT) last = vm.pool.nextBuffer[last];
+    const end = vm.pool.current[last] + vm.pool.length[last];
+    vm.pool.bytes.fill(fill, end, (last + 1) * vm.pool.stride);
     const before = JSON.stringify(errorsOf(vm, node));
     const run = runNode(vm, node, [bi]);
     const after = errorsOf(vm, node);

@@ -5,7 +5,7 @@ import { BufferFlag, OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
 import { OPAQUE_ADJACENCY, OPAQUE_ICMP_ERROR } from '../../src/vnet/ip4-opaque.ts';
 import { ip4DecrementTtlUpdateChecksum } from '../../src/wire/checksum.ts';
 import {
-  bytesOf, errorsOf, headerChecksumOk, hex, ip, ip4, ip4Engine, load, looked, NEIGHBOR_MAC, outcomeBeyondEnd, PG1_MAC, release, runNode, udp,
+  bytesOf, errorsOf, headerChecksumOk, hex, ip, ip4, ip4Engine, load, looked, malformedDatagrams, NEIGHBOR_MAC, outcomeBeyondEnd, PG1_MAC, release, runNode, udp,
 } from './ip4-helpers.ts';
 
 const macHex = (text: string): string => text.replaceAll(':', '');
@@ -30,7 +30,7 @@ test('forwarding: Ethernet header from the adjacency, TTL - 1 with a valid check
 test('the incremental checksum is the wire helper\'s, bit for bit, on both paths, for any header', () => {
   const { vm } = ip4Engine();
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 2, max: 255 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 20 }), (spec) => {
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 2, max: 255 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 20, size: 'max' }), (spec) => {
       const datagrams = spec.map(([ttl, id, tos]) => ip4({ ttl, identification: id, tos }));
       const bis = spec.map(([, , , odd], i) => looked(vm, datagrams[i], { l2: odd ? 15 : 14 }));
       runNode(vm, 'ip4-rewrite', bis);
@@ -120,9 +120,10 @@ test('mixed frames: pairs and single packets give the same results as one at a t
     'ip route add 50.0.0.0/8 via 10.10.2.9',
     'set interface mtu 1000 pg1',
   ]);
-  const kinds = ['48', '49', '50', 'ttl1', 'ttl2', 'local', 'odd', 'big', 'bigdf'] as const;
+  const kinds = ['48', '49', '50', 'ttl1', 'ttl2', 'local', 'odd', 'big', 'bigdf', 'chained'] as const;
   fc.assert(
-    fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 1, maxLength: 48 }), (spec) => {
+    // Frames of any size up to 48 (size 'max': fast-check's default would keep them under 12).
+    fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 1, maxLength: 48, size: 'max' }), (spec) => {
       const make = (k: (typeof kinds)[number]): number => {
         switch (k) {
           case '49': return looked(vm, ip4({ dst: '49.0.0.1' }));
@@ -133,6 +134,7 @@ test('mixed frames: pairs and single packets give the same results as one at a t
           case 'odd': return looked(vm, ip4(), { l2: 15 });
           case 'big': return looked(vm, ip4({ payload: udp({ data: new Uint8Array(1000) }) }));
           case 'bigdf': return looked(vm, ip4({ fragmentWord: 0x4000, payload: udp({ data: new Uint8Array(1000) }) }));
+          case 'chained': return looked(vm, ip4({ fragmentWord: 0x4000, payload: udp({ data: new Uint8Array(3000) }) }));
           default: return looked(vm, ip4());
         }
       };
@@ -158,7 +160,7 @@ test('random headers: no throw, a counted next, nothing read past the buffer, ev
   const { vm } = ip4Engine();
   const free0 = vm.pool.available;
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 20, maxLength: 60 }), fc.boolean(), (datagram, odd) => {
+    fc.property(malformedDatagrams((data) => ip4({ payload: udp({ data }) }), { minLength: 20 }), fc.boolean(), (datagram, odd) => {
       const adj = vm.vnet.loadBalances.bucketsOf(vm.vnet.fib.lookup(0, ip('48.0.0.1')))[0];
       const o = { l2: odd ? 15 : 14, opaque: { [OPAQUE_ADJACENCY]: adj } };
       const { a, b } = outcomeBeyondEnd(vm, 'ip4-rewrite', datagram, o);

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { ip4PseudoHeaderSum, internetChecksum } from '../../src/wire/checksum.ts';
 import { ethernet, ipv4, udp, vxlan } from '../interop/frames.ts';
 import { INNER_HOST_MAC, REMOTE_VTEP_MAC, vxlanBed, type VxlanBed } from './vxlan-setup.ts';
+import { BUFFER_DATA_SIZE, bytesOfLength } from '../arbitraries.ts';
 
 function bed(bypass: boolean): VxlanBed {
   const b = vxlanBed();
@@ -121,10 +122,17 @@ test('ip4-vxlan-bypass: random and malformed packets never throw and every buffe
     const header = b.outer(innerUdp(b, 0)).subarray(0, 14 + 36);
     const free0 = vm.pool.available;
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 120 }), fc.nat(50), fc.nat(60), fc.nat(255), (tail, cut, at, value) => {
-        const f = new Uint8Array(header.length + tail.length);
-        f.set(header);
-        f.set(tail, header.length);
+      // Whole outer packets around inner frames of any length up to a jumbo frame's (chained past
+      // one buffer), or a valid header with a random tail; lengths drawn explicitly.
+      fc.property(bytesOfLength(0, 8950, [BUFFER_DATA_SIZE - 50]), fc.boolean(), fc.nat(50), fc.nat(60), fc.nat(255), (tail, whole, cut, at, value) => {
+        let f: Uint8Array;
+        if (whole) {
+          f = b.outer(ethernet(b.mac('vxlan_tunnel0'), INNER_HOST_MAC, 0x88b5, tail));
+        } else {
+          f = new Uint8Array(header.length + tail.length);
+          f.set(header);
+          f.set(tail, header.length);
+        }
         if (at + 14 < f.length) f[14 + at] = value;
         b.inject('pg0', [f.subarray(0, Math.max(0, f.length - cut))]);
         assert.equal(vm.pool.available, free0);

@@ -4,8 +4,9 @@
 // frames from inside the namespace with test/interop/inject-frames.ts, so what arrives is
 // exactly what was sent (IPv6 is off in the namespace, so the kernel adds nothing of its own).
 // Checked: frames come out of the node to ethernet-input with rxInterface, current at the
-// Ethernet header, length and rx counters right; odd and oversized frames never throw and
-// are counted; an admin-down interface still reads (rx counted) and ethernet-input drops;
+// Ethernet header, length and rx counters right, a jumbo frame whole in a chain (and back
+// out whole to the kernel); odd frames
+// never throw and are counted, a frame larger than a read can hold as "frame too long"; an admin-down interface still reads (rx counted) and ethernet-input drops;
 // `trace add <node> N`; every buffer accounted (the queue's spare read buffer included).
 
 import { after, test } from 'node:test';
@@ -20,6 +21,8 @@ import { ethernet, hex, ipv4, udp } from '../interop/frames.ts';
 import { Cleanup, TAG, inNs, ip, kernelSkipReason, runAsync, until } from '../interop/kernel.ts';
 
 const INJECT = fileURLToPath(new URL('../interop/inject-frames.ts', import.meta.url));
+/** MTU of the sending Linux interface in the cases with frames larger than a read can hold (16 KiB). */
+export const SENDER_MTU = 20000;
 
 export interface KernelInput {
   vm: Engine;
@@ -50,9 +53,16 @@ export function quietNetns(cleanup: Cleanup, name: string): string {
 
 export { Cleanup, TAG, inNs, ip };
 
-/** Free buffers plus the one a kernel queue keeps for its next read. */
+/** Free buffers plus the ones a kernel queue keeps for its next read. */
 function accounted(s: KernelInput): number {
-  return s.vm.pool.available + (s.queues.spare === NONE ? 0 : 1);
+  return s.vm.pool.available + s.queues.held;
+}
+
+/** What the Linux interface the test writes from has received (`ip -s link`: the RX line's bytes and packets). */
+function kernelRxCounters(s: KernelInput): { bytes: number; packets: number } {
+  const m = /RX:.*\n\s*(\d+)\s+(\d+)/.exec(inNs(s.ns, 'ip', '-s', 'link', 'show', 'dev', s.peer));
+  assert.ok(m, 'no RX counters');
+  return { bytes: Number(m[1]), packets: Number(m[2]) };
 }
 
 async function inject(s: KernelInput, frames: readonly Uint8Array[]): Promise<void> {
@@ -61,13 +71,17 @@ async function inject(s: KernelInput, frames: readonly Uint8Array[]): Promise<vo
   assert.match(r.output, new RegExp(`"sent":${frames.length}`), r.output);
 }
 
-/** Calls the node's process until it hands out nothing; returns buffers and next names. */
-function drain(s: KernelInput, node: string): { buffers: number[]; nexts: string[] } {
-  const rt = s.vm.node(node)!;
+/**
+ * Calls an input node's process until it hands out nothing (`beforeCall` runs before each
+ * call: a queue marked as holding frames, say); returns the buffers and their next names.
+ */
+export function drainInputNode(vm: Engine, node: string, beforeCall: () => void = () => {}): { buffers: number[]; nexts: string[] } {
+  const rt = vm.node(node)!;
   const buffers = new Uint32Array(FRAME_SIZE);
   const nexts = new Uint16Array(FRAME_SIZE);
   const out = { buffers: [] as number[], nexts: [] as string[] };
   for (;;) {
+    beforeCall();
     rt.singleNext = -1;
     const n = rt.definition.process!(rt, buffers, 0, nexts);
     if (n === 0) return out;
@@ -105,13 +119,16 @@ export function kernelInputTests(kind: KernelInputKind): void {
   run('frames read from the kernel come out to ethernet-input with rx interface, current/length and counters', async () => {
     const s = setup();
     const ifs = s.vm.vnet.interfaces;
-    for (const bi of drain(s, kind.node).buffers) s.vm.pool.freeChain(bi); // anything from bring-up
+    for (const bi of drainInputNode(s.vm, kind.node).buffers) s.vm.pool.freeChain(bi); // anything from bring-up
     const free0 = accounted(s);
     const rx0 = ifs.counter(s.sw, InterfaceCounter.RX_PACKETS);
     const bytes0 = ifs.counter(s.sw, InterfaceCounter.RX_BYTES);
-    const frames = [frameTo(s), ethernet('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01', 0x88b5, new Uint8Array(1500)), ethernet(ifs.macText(s.sw), '02:00:00:00:00:01', 0x88b5, new Uint8Array(0))];
+    // A jumbo frame (larger than a pool buffer: read into a chain) needs a larger MTU on the sending side.
+    inNs(s.ns, 'ip', 'link', 'set', 'dev', s.peer, 'mtu', String(SENDER_MTU));
+    const jumbo = ethernet(ifs.macText(s.sw), '02:00:00:00:00:01', 0x88b5, Uint8Array.from({ length: 9000 }, (_, i) => i * 7));
+    const frames = [frameTo(s), ethernet('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:01', 0x88b5, new Uint8Array(1500)), jumbo, ethernet(ifs.macText(s.sw), '02:00:00:00:00:01', 0x88b5, new Uint8Array(0))];
     await inject(s, frames);
-    const out = drain(s, kind.node);
+    const out = drainInputNode(s.vm, kind.node);
     assert.equal(out.buffers.length, frames.length);
     assert.equal(s.vm.errorCounter(kind.node, 'read error'), 0);
     for (let i = 0; i < frames.length; i++) {
@@ -127,7 +144,15 @@ export function kernelInputTests(kind: KernelInputKind): void {
     assert.equal(ifs.counter(s.sw, InterfaceCounter.RX_BYTES), bytes0 + bytes);
     const shown = new RegExp(`^${s.name} +\\d+ .*rx packets +${rx0 + frames.length}\\n +rx bytes +${bytes0 + bytes}`, 'm');
     assert.match(s.vm.cli('show interface'), shown);
-    for (const bi of out.buffers) s.vm.pool.freeChain(bi);
+    // The jumbo frame, still chained, sent back out of the interface: one writev(2), whole.
+    const kernel0 = kernelRxCounters(s);
+    s.vm.enqueue(`${s.name}-tx`, [out.buffers[frames.indexOf(jumbo)]]);
+    s.vm.runUntilIdle();
+    assert.equal(ifs.counter(s.sw, InterfaceCounter.TX_ERROR), 0);
+    const kernel1 = kernelRxCounters(s);
+    assert.equal(kernel1.packets - kernel0.packets, 1, 'the kernel received one frame');
+    assert.equal(kernel1.bytes - kernel0.bytes, jumbo.length, 'the kernel received it whole');
+    for (const bi of out.buffers) if (bi !== out.buffers[frames.indexOf(jumbo)]) s.vm.pool.freeChain(bi);
     assert.equal(accounted(s), free0);
   });
 
@@ -135,34 +160,40 @@ export function kernelInputTests(kind: KernelInputKind): void {
     const s = setup();
     const { vm, sw } = s;
     const ifs = vm.vnet.interfaces;
-    // A frame larger than a pool buffer needs a larger MTU on the sending side.
-    inNs(s.ns, 'ip', 'link', 'set', 'dev', s.peer, 'mtu', '9000');
+    // Frames larger than a pool buffer need a larger MTU on the sending side.
+    inNs(s.ns, 'ip', 'link', 'set', 'dev', s.peer, 'mtu', String(SENDER_MTU));
     vm.start();
     await until(() => vm.pool.available > 0);
     const free0 = vm.pool.available;
     const rx0 = ifs.counter(sw, InterfaceCounter.RX_PACKETS);
     const bytes0 = ifs.counter(sw, InterfaceCounter.RX_BYTES);
     const ours = ifs.macText(sw);
+    const capacity = s.queues.readIovecs * vm.pool.dataSize;
     const odd = [
       ethernet(ours, '02:00:00:00:00:01', 0x0000, new Uint8Array(0)), // bare header
       ethernet(ours, '02:00:00:00:00:01', 0x0800, new Uint8Array(3)), // no room for IPv4
       ethernet('02:00:00:00:00:99', '02:00:00:00:00:01', 0x0800, new Uint8Array(46)), // not our MAC
       ethernet(ours, '02:00:00:00:00:01', 0x88b5, new Uint8Array(vm.pool.dataSize + 500)), // larger than a buffer
+      ethernet(ours, '02:00:00:00:00:01', 0x88b5, new Uint8Array(capacity + 100)), // larger than a read can hold
     ];
     await inject(s, odd);
     await inject(s, [frameTo(s)]);
     const read = (): number => ifs.counter(sw, InterfaceCounter.RX_PACKETS) - rx0;
     assert.ok(await until(() => read() === odd.length + 1), `read ${read()} of ${odd.length + 1}`);
-    // The oversized frame is read cut to a buffer's size (read(2) into dataSize bytes), not
-    // as an error; ethernet-input then drops it as any other frame of an unknown type.
+    // The frame larger than a buffer is read whole into a chain and ethernet-input drops it as
+    // any other frame of an unknown type; the one larger than every buffer a read offers is
+    // cut by the kernel, and tap-input drops it as "frame too long".
     assert.equal(vm.errorCounter(kind.node, 'read error'), 0);
     assert.equal(vm.errorCounter(kind.node, 'no free buffers'), 0);
-    assert.ok(ifs.counter(sw, InterfaceCounter.RX_BYTES) - bytes0 <= 14 + 17 + 60 + vm.pool.dataSize + 64);
+    assert.equal(vm.errorCounter(kind.node, 'frame too long'), 1);
+    assert.match(vm.cli('show errors'), new RegExp(`${kind.node} +frame too long`));
+    const expected = [...odd, frameTo(s)].reduce((n, f) => n + Math.min(f.length, capacity), 0);
+    assert.equal(ifs.counter(sw, InterfaceCounter.RX_BYTES) - bytes0, expected);
     assert.ok(await until(() => vm.node('ip4-input')!.vectors >= 2), 'the good frame after the odd ones went on');
     const errors = vm.cli('show errors');
     assert.match(errors, /ethernet-input +l3 mac mismatch/);
     assert.ok(vm.node('error-drop')!.vectors >= odd.length, errors);
-    assert.ok(await until(() => vm.pool.available + (s.queues.spare === NONE ? 0 : 1) >= free0), 'every buffer back');
+    assert.ok(await until(() => accounted(s) >= free0), 'every buffer back');
   });
 
   run('an admin-down interface still reads (rx counted); ethernet-input drops with "interface down"', async () => {
@@ -181,7 +212,7 @@ export function kernelInputTests(kind: KernelInputKind): void {
     const s = setup();
     const { vm, sw } = s;
     vm.start();
-    for (const bi of drain(s, kind.node).buffers) vm.pool.freeChain(bi);
+    for (const bi of drainInputNode(s.vm, kind.node).buffers) vm.pool.freeChain(bi);
     vm.cli(`trace add ${kind.node} 2`);
     const before = vm.node('ip4-input')!.vectors;
     await inject(s, [frameTo(s), frameTo(s), frameTo(s)]);

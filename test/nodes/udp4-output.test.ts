@@ -10,6 +10,7 @@ import { OPAQUE_FIB_INDEX } from '../../src/vnet/ip4-opaque.ts';
 import { OPAQUE_TCP_LOCAL, OPAQUE_TCP_REMOTE, OPAQUE_UDP_PORTS } from '../../src/session/host-stack.ts';
 import { ip4HeaderChecksumIsValid } from '../../src/wire/ip4.ts';
 import { udp4ChecksumIsValid } from '../../src/wire/udp.ts';
+import { finishL4Checksum } from '../../nodes/interface-output.ts';
 import { errorsOf, ip, ip4Engine, release, runNode } from './ip4-helpers.ts';
 
 function staged(vm: ReturnType<typeof ip4Engine>['vm'], payload: number): number {
@@ -28,7 +29,7 @@ function staged(vm: ReturnType<typeof ip4Engine>['vm'], payload: number): number
   return bi;
 }
 
-test('udp4-output: UDP and IPv4 headers in front, checksums right, to ip4-lookup', () => {
+test('udp4-output: UDP and IPv4 headers in front, the UDP checksum offloaded (right once finished), to ip4-lookup', () => {
   const { vm } = ip4Engine();
   vm.cli('session enable');
   const bis = [staged(vm, 0), staged(vm, 1), staged(vm, 1472)];
@@ -47,6 +48,9 @@ test('udp4-output: UDP and IPv4 headers in front, checksums right, to ip4-lookup
     assert.equal((bytes[cur + 20] << 8) | bytes[cur + 21], 5000);
     assert.equal((bytes[cur + 22] << 8) | bytes[cur + 23], 6000);
     assert.equal((bytes[cur + 24] << 8) | bytes[cur + 25], length[bi] - 20);
+    const offload = BufferFlag.L4_CHECKSUM_OFFLOAD | BufferFlag.L4_CHECKSUM_CORRECT;
+    assert.equal(vm.pool.flags[bi] & offload, offload, 'marked for the device or <if>-output to finish');
+    finishL4Checksum(vm.pool, bi);
     assert.ok(udp4ChecksumIsValid(bytes, cur + 20, length[bi] - 20, ip('10.10.1.1'), ip('10.10.1.2')));
   });
   assert.equal(errorsOf(vm, 'udp4-output')['datagrams sent'], 3);

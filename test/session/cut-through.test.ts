@@ -56,7 +56,7 @@ test('cut-through sessions in show session verbose; data both ways; close from t
   try {
     const server = recorder(host, 'srv', 'tenant', 42);
     const client = recorder(host, 'cln', 'tenant', 42);
-    const segmentFifos = server.app.segment.fifoCount;
+    const segmentFifos = server.app.segments.fifoCount;
     host.listen(server.app, 0, 80);
     host.connect(client.app, SERVER, 80);
     await until(() => server.sessions.length === 1 && client.sessions.length === 1);
@@ -83,7 +83,7 @@ test('cut-through sessions in show session verbose; data both ways; close from t
     host.close(s);
     await until(() => client.events.includes('cleanup') && server.events.includes('cleanup'));
     assert.deepEqual(server.events, ['accepted', 'disconnected', 'cleanup']);
-    assert.equal(server.app.segment.fifoCount, segmentFifos, 'the pair\'s FIFOs are back in the server\'s segment');
+    assert.equal(server.app.segments.fifoCount, segmentFifos, 'the pair\'s FIFOs are back in the server\'s segment');
     assert.equal(vm.cli('show session'), 'Thread 0: active sessions 1');
     assert.equal(tcpNodeCalls(vm), 0);
   } finally {

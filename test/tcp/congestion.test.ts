@@ -25,7 +25,7 @@ function ackWindow(c: CongestionState, cc: typeof newReno, now: number): void {
 }
 
 describe('tcp congestion control: NewReno', () => {
-  it('slow start doubles per RTT from IW10, avoidance adds one SMSS per RTT', () => {
+  it('slow start doubles per RTT from IW10 (bytes acknowledged, up to ssthresh), avoidance adds one SMSS per RTT', () => {
     const c = state();
     newReno.init(c, 10);
     assert.equal(c.cwnd, 10 * SMSS);
@@ -33,8 +33,11 @@ describe('tcp congestion control: NewReno', () => {
     ackWindow(c, newReno, 0);
     assert.equal(c.cwnd, 20 * SMSS);
     newReno.onAck(c, 5 * SMSS, 0);
-    assert.equal(c.cwnd, 21 * SMSS, 'at most one SMSS per ACK (RFC 5681 §3.1)');
-    c.ssthresh = c.cwnd;
+    assert.equal(c.cwnd, 25 * SMSS, 'a stretch ACK counts every byte it acknowledges (RFC 3465, as Linux)');
+    c.ssthresh = 27 * SMSS;
+    newReno.onAck(c, 5 * SMSS, 0);
+    assert.equal(c.cwnd, 27 * SMSS, 'slow start stops at ssthresh');
+    c.ssthresh = c.cwnd = 21 * SMSS;
     ackWindow(c, newReno, 0);
     assert.equal(c.cwnd, 22 * SMSS);
   });

@@ -284,3 +284,23 @@ describe('tcp state ESTABLISHED: keepalive', () => {
     assert.deepEqual(net.a.log.slice(-2), ['reset ETIMEDOUT:0', 'closed:0']);
   });
 });
+
+describe('ESTABLISHED: both windows full and both lost', () => {
+  it('a bare ACK at the right edge of the window is acceptable: no ACK war', () => {
+    const { net, client, server } = pairIn('ESTABLISHED', { fifoSize: 4096 });
+    const data = new Uint8Array(4096).fill(7);
+    client.txFifo!.enqueue(data, 0, data.length);
+    net.a.stack.send(client);
+    server!.txFifo!.enqueue(data, 0, data.length);
+    net.b.stack.send(server!);
+    assert.ok(net.pending.length >= 4, 'a full window each way on the wire');
+    net.dropHeld();
+    // Something makes A send a bare ACK (here a keepalive-style probe from B, one below RCV.NXT):
+    // its SEQ sits at B's right edge, and B's answer at A's.
+    inject(net.a, client, { seq: (client.rcvNxt - 1) >>> 0, ack: client.sndNxt, flags: TcpFlags.ACK, window: 4096 });
+    const before = net.a.stack.stats.segmentsOut + net.b.stack.stats.segmentsOut;
+    net.settle(1000);
+    const exchanged = net.a.stack.stats.segmentsOut + net.b.stack.stats.segmentsOut - before;
+    assert.ok(exchanged <= 4, `${exchanged} segments exchanged (out of window: A ${net.a.stack.stats.outOfWindow}, B ${net.b.stack.stats.outOfWindow})`);
+  });
+});

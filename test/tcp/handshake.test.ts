@@ -122,7 +122,7 @@ describe('tcp state LISTEN', () => {
   });
 
   it('bounds the SYN backlog and counts the SYNs it drops', () => {
-    const net = heldNet({ configB: { synBacklog: 2 } });
+    const net = heldNet({ configB: { synBacklog: 2, synCookies: false } });
     const listener = net.b.listen(PORT_B);
     for (let port = 1; port <= 3; port++) {
       net.b.deliver(craft({ srcPort: port, dstPort: PORT_B, seq: 1, flags: SYN }, ADDRESS_A, ADDRESS_B), ADDRESS_A, ADDRESS_B);

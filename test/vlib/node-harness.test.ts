@@ -20,6 +20,7 @@ import { Engine } from '../../src/vlib/engine.ts';
 import { definePlugin } from '../../src/vlib/plugin.ts';
 import { NONE, OPAQUE_WORDS } from '../../src/vlib/buffer-pool.ts';
 import { readPcapFile, writePcapFile } from '../../src/vlib/pcap.ts';
+import { BUFFER_DATA_SIZE, bytesOfLength } from '../arbitraries.ts';
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'vecnet-harness-'));
 after(() => fs.rmSync(directory, { recursive: true, force: true }));
@@ -249,7 +250,8 @@ test('a node that frees packets itself, or adds a next while running, is account
 
 test('tracing does not change what comes out, for any packets', () => {
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 8 }), { maxLength: 40 }), (packets) => {
+    // Packets past a buffer (chained) and frames of up to 40, their sizes drawn explicitly.
+    fc.property(fc.array(bytesOfLength(0, 5000, [BUFFER_DATA_SIZE]), { maxLength: 40, size: 'max' }), (packets) => {
       const traced = nodeHarness(classifier, { trace: true }).run(packets);
       const untraced = nodeHarness(classifier, { trace: false }).run(packets);
       const view = (r: typeof traced) => r.outputs.map((o) => [o.next, o.input, Array.from(o.bytes), o.error]);

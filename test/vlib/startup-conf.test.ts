@@ -61,7 +61,7 @@ const DEFAULT_SECTIONS: StartupConfig['sections'] = {
   buffers: { buffersPerNuma: 16384, defaultDataSize: 2048, pageSize: 'default' },
   plugins: { paths: [], plugin: {} },
   session: { enable: false, evtQsMemfdSeg: false, eventQueueLength: 2048, preallocatedSessions: 0, useAppSocketApi: false },
-  tcp: { ccAlgo: 'cubic', maxRxFifo: 32 * 1024 * 1024, noTxPacing: false, mtu: 1500 },
+  tcp: { ccAlgo: 'cubic', maxRxFifo: 32 * 1024 * 1024, noTxPacing: false, mtu: 1500, timewaitTime: 60, keepaliveIdle: 7200, keepaliveInterval: 75, keepaliveProbes: 9, synBacklog: 1024, noSynCookies: false },
 };
 
 /** The defaults with `changes` laid over, section by section. */
@@ -258,7 +258,7 @@ tcp {
           plugin: { default: { enable: false, disable: true }, 'dpdk_plugin.so': { enable: true, disable: false } },
         },
         session: { enable: true, useAppSocketApi: true, eventQueueLength: 4096 },
-        tcp: { ccAlgo: 'newreno', maxRxFifo: 4 << 20, noTxPacing: true, mtu: 9000 },
+        tcp: { ccAlgo: 'newreno', maxRxFifo: 4 << 20, noTxPacing: true, mtu: 9000, timewaitTime: 60, keepaliveIdle: 7200, keepaliveInterval: 75, keepaliveProbes: 9, synBacklog: 1024, noSynCookies: false },
       }),
     );
     // The typed fields are the same objects as the per-section values.

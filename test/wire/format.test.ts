@@ -7,6 +7,7 @@ import { emitIp4Header } from '../../src/wire/ip4.ts';
 import { emitUdpHeader, fillUdp4Checksum } from '../../src/wire/udp.ts';
 import { emitVxlanHeader } from '../../src/wire/vxlan.ts';
 import { fromHex } from './helpers.ts';
+import { bytesOfLength } from '../arbitraries.ts';
 
 // The 64-byte frame of VPP's show trace sample, as pg-input received it.
 const SAMPLE_FRAME = fromHex('02fe00000000 020000000010 0800'
@@ -64,7 +65,7 @@ describe('whole-packet trace text', () => {
   });
 
   it('random frames never throw', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: -2, max: 210 }), fc.boolean(), fc.nat({ max: 3 }),
+    fc.assert(fc.property(bytesOfLength(0, 200, [14, 34, 42]), fc.integer({ min: -2, max: 210 }), fc.boolean(), fc.nat({ max: 3 }),
       (bytes, length, forceIp4, kind) => {
         if (forceIp4 && bytes.length > 34) {
           bytes[12] = kind === 0 ? 0x08 : kind === 1 ? 0x08 : bytes[12];

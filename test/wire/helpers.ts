@@ -3,6 +3,7 @@
 // throw" harness.
 
 import fc from 'fast-check';
+import { bytesOfLength } from '../arbitraries.ts';
 
 /** "45 00 00 54" or "45000054" → bytes. */
 export function fromHex(text: string): Uint8Array {
@@ -42,13 +43,24 @@ export function pseudoHeaderBytes(src: number, dst: number, protocol: number, le
   ]);
 }
 
-/** Random bytes with an offset and a length that may be negative, too short, or past the end. */
-export const randomSlice = fc.uint8Array({ minLength: 0, maxLength: 96 }).chain((bytes) =>
-  fc.tuple(
-    fc.constant(bytes),
-    fc.integer({ min: -4, max: bytes.length + 4 }),
-    fc.integer({ min: -4, max: bytes.length + 8 }),
-  ));
+/** Header lengths where a check changes its answer: UDP, Ethernet, IPv4/TCP, ARP, IPv4 with options. */
+const HEADER_EDGES = [8, 14, 20, 28, 60];
+
+/**
+ * Random bytes (0 … `maxLength` of them, the length drawn explicitly) with an offset and a
+ * length that may be negative, too short, or past the end.
+ */
+export function randomSliceUpTo(maxLength: number): fc.Arbitrary<[Uint8Array, number, number]> {
+  return bytesOfLength(0, maxLength, HEADER_EDGES).chain((bytes) =>
+    fc.tuple(
+      fc.constant(bytes),
+      fc.integer({ min: -4, max: bytes.length + 4 }),
+      fc.integer({ min: -4, max: bytes.length + 8 }),
+    ));
+}
+
+/** `randomSliceUpTo(96)`: room for any header with its options. */
+export const randomSlice = randomSliceUpTo(96);
 
 export const u32 = fc.integer({ min: 0, max: 0xffffffff });
 export const u16 = fc.integer({ min: 0, max: 0xffff });

@@ -7,7 +7,8 @@ import {
   udpDstPort, udpHeaderCheck, udpLength, udpSrcPort, type UdpHeader,
 } from '../../src/wire/udp.ts';
 import { checksumSum, ip4PseudoHeaderSum } from '../../src/wire/checksum.ts';
-import { fromHex, isIntegerIn, pseudoHeaderBytes, randomSlice, record, referenceChecksum, toHex, u16, u32 } from './helpers.ts';
+import { fromHex, isIntegerIn, pseudoHeaderBytes, randomSliceUpTo, record, referenceChecksum, toHex, u16, u32 } from './helpers.ts';
+import { bytesOfLength } from '../arbitraries.ts';
 
 // The UDP datagram of VPP's show trace sample: 10.10.1.2:1234 -> 48.0.0.1:5678, 22 bytes of
 // 0x00..0x15, checksum 0x3b2c as VPP printed it.
@@ -27,7 +28,8 @@ function referenceUdpChecksum(datagram: Uint8Array, src: number, dst: number): n
   return checksum === 0 ? 0xffff : checksum;
 }
 
-const datagram = fc.tuple(u16, u16, fc.uint8Array({ maxLength: 200 })).map(([sport, dport, payload]) => {
+// Payloads up to a jumbo frame's, past the 128 bytes where the checksum takes its word loop.
+const datagram = fc.tuple(u16, u16, bytesOfLength(0, 9000, [120])).map(([sport, dport, payload]) => {
   const bytes = new Uint8Array(8 + payload.length);
   setUdpSrcPort(bytes, 0, sport);
   setUdpDstPort(bytes, 0, dport);
@@ -124,7 +126,7 @@ describe('udp', () => {
   });
 
   it('random bytes never make an accessor, check, parser or formatter throw', () => {
-    fc.assert(fc.property(randomSlice, u32, u32, ([bytes, offset, length], src, dst) => {
+    fc.assert(fc.property(randomSliceUpTo(300), u32, u32, ([bytes, offset, length], src, dst) => {
       for (const read of [udpSrcPort, udpDstPort, udpLength, udpChecksum]) assert.ok(isIntegerIn(read(bytes, offset), 0, 0xffff));
       assert.ok(isIntegerIn(udp4Checksum(bytes, offset, length, src, dst), 1, 0xffff));
       assert.equal(typeof udp4ChecksumIsValid(bytes, offset, length, src, dst), 'boolean');

@@ -109,8 +109,18 @@ test('replacing the rules takes effect at once and restarts that ACL\'s hit coun
 });
 
 test('any bytes never throw: every packet is permitted, denied or dropped as malformed, and counted', () => {
+  // Lengths drawn explicitly (fast-check's default size keeps arrays under about 10 bytes),
+  // past one buffer: random bytes, and IPv4 frames of any size the rules can match.
+  const bytes = (min: number, max: number) => fc.integer({ min, max }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
+  const frame = fc.record({
+    length: fc.integer({ min: 34, max: 5000 }),
+    protocol: fc.constantFrom('udp' as const, 'tcp' as const, 'icmp' as const),
+    src: fc.integer({ min: 0, max: 0xffffffff }),
+    sport: fc.integer({ min: 0, max: 2000 }),
+  }).map((spec) => ({ bytes: ip4Frame(spec), advance: 14 }));
+  const packet = fc.oneof(bytes(0, 3000), frame);
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 100 }), fc.boolean(), (packets, permitAll) => {
+    fc.property(fc.array(packet, { maxLength: 100, size: 'max' }), fc.boolean(), (packets, permitAll) => {
       const h = harness();
       const main = aclMain(h.vm);
       main.applyInput(1, main.addReplace(parseAclRules(permitAll ? 'permit' : 'deny src 0.0.0.0/1, permit proto 6 sport 0-1000')), true);

@@ -59,6 +59,9 @@ export interface Libc {
   close(fd: number): number;
   /** read(2) into the byte at `address`. */
   read(fd: number, address: number, count: number): number;
+  /** readv(2)/writev(2): `iov` is the address of `count` struct iovec (16 bytes each: base, length). */
+  readv(fd: number, iov: number, count: number): number;
+  writev(fd: number, iov: number, count: number): number;
   write(fd: number, address: number, count: number): number;
   ioctlIfreq(fd: number, request: number, ifreq: Uint8Array): number;
   socket(domain: number, type: number, protocol: number): number;
@@ -94,6 +97,8 @@ export function linux(): Libc {
   const close = f('int close(int fd)');
   const read = f('intptr_t read(int fd, uintptr_t buf, size_t count)');
   const write = f('intptr_t write(int fd, uintptr_t buf, size_t count)');
+  const readv = f('intptr_t readv(int fd, uintptr_t iov, int iovcnt)');
+  const writev = f('intptr_t writev(int fd, uintptr_t iov, int iovcnt)');
   // ioctl, open and fcntl are variadic in C; on x86-64 and arm64 Linux a fixed-argument
   // declaration with integer/pointer arguments passes them the same way.
   const ioctl = f('int ioctl(int fd, unsigned long request, void *arg)');
@@ -112,6 +117,8 @@ export function linux(): Libc {
     open: (path, flags) => (open as unknown as (p: string, fl: number) => number)(path, flags),
     close: (fd) => (close as unknown as (fd: number) => number)(fd),
     read: read as unknown as Libc['read'],
+    readv: readv as unknown as Libc['readv'],
+    writev: writev as unknown as Libc['writev'],
     write: write as unknown as Libc['write'],
     ioctlIfreq: ioctl as unknown as Libc['ioctlIfreq'],
     socket: socket as unknown as Libc['socket'],
