@@ -8,11 +8,9 @@
 // node:net over the kernel's loopback in the same process and the same pattern: connect,
 // end() on connect, the server end()s on 'end', done at the server socket's 'close'.
 // Reported as connections per second and their ratio; the best of ROUNDS runs each.
-//
-// Note: a session in TIME-WAIT keeps its FIFOs until TIME-WAIT ends (the kernel keeps a small
-// time-wait socket without buffers). At R connections/s that is R × TIME-WAIT sessions'
-// FIFOs: with the defaults (64 KiB FIFOs, one 64 MiB segment per app, 60 s) an app that
-// opens and closes 9 connections a second runs out of FIFO space within a minute.
+// TIME-WAIT keeps its default (60 s): a connection in it holds no FIFOs (the session layer
+// takes them back when TCP enters TIME-WAIT, as the kernel's time-wait sockets hold no
+// buffers), only its connection and session slots.
 
 import { createServer, connect, type Server } from 'node:net';
 import { parseIp4 } from '../../src/wire/address.ts';
@@ -28,16 +26,13 @@ const PORTS = 8;
 /** Connections per second through the engine. */
 async function vecnet(): Promise<number> {
   const { vm, host } = twoVrfs();
-  // A client session keeps its FIFOs through TIME-WAIT (see the note at the top), so TIME-WAIT
-  // is cut to 250 ms and the client's segment sized for what that holds at this rate.
-  host.tcp!.config.timeWaitMs = 250;
   let started = 0;
   let done = 0;
   let failed = 0;
   let finish: () => void = () => {};
   const address = parseIp4(SERVER_IP)!;
   const client = host.attach({
-    name: 'rate-cln', namespace: 'client', secret: 5678, rxFifoSize: 4096, txFifoSize: 4096, segmentSize: 256 << 20,
+    name: 'rate-cln', namespace: 'client', secret: 5678, rxFifoSize: 4096, txFifoSize: 4096,
     callbacks: {
       connected: (s, error) => {
         if (error !== null) {

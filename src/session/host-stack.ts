@@ -725,6 +725,8 @@ export class HostStack implements TcpEvents {
     } finally {
       this.nodeDepth--;
     }
+    // Closed after a half-close that ended in TIME-WAIT: nothing more for the app.
+    if (c.state === TcpState.TIME_WAIT && s.appIndex >= 0) this.releaseFromApp(s);
     this.flushOutput();
   }
 
@@ -1048,6 +1050,30 @@ export class HostStack implements TcpEvents {
     const s = this.sessions[c.userData];
     s.state = SessionState.CLOSED;
     this.apps[s.appIndex]?.callbacks.reset?.(s, code === 'EINVAL' ? 'ECONNRESET' : code);
+  }
+
+  /**
+   * TIME-WAIT: the app's part is over once it has closed (VPP's session_transport_closed_notify):
+   * it hears `cleanup` and its FIFOs go back now, not 2·MSL later, while the connection
+   * waits alone. An app that only shut down its side keeps them until it closes.
+   */
+  timeWait(c: TcpConnection): void {
+    const s = this.sessions[c.userData];
+    if (s !== undefined && s.connection === c && s.state === SessionState.CLOSING) this.releaseFromApp(s);
+  }
+
+  /** The app is done with a session whose connection lingers: `cleanup`, FIFOs back, no app. */
+  private releaseFromApp(s: Session): void {
+    const app = this.apps[s.appIndex];
+    const c = s.connection!;
+    app?.callbacks.cleanup?.(s);
+    if (app !== undefined) {
+      if (s.rxFifo !== null) app.segments.free(s.rxFifo);
+      if (s.txFifo !== null) app.segments.free(s.txFifo);
+    }
+    s.rxFifo = s.txFifo = null;
+    c.rxFifo = c.txFifo = null;
+    s.appIndex = -1;
   }
 
   closed(c: TcpConnection): void {

@@ -61,6 +61,8 @@ export const TcpEvent = {
   RESET: 1 << 5,
   CONNECT_FAILED: 1 << 6,
   CLOSED: 1 << 7,
+  /** Entered TIME-WAIT: the stack reads neither FIFO any more (delivered after PEER_CLOSED). */
+  TIME_WAIT: 1 << 8,
 } as const;
 
 export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EINVAL';

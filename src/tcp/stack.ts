@@ -84,6 +84,12 @@ export interface TcpEvents {
   peerClosed(connection: TcpConnection): void;
   /** The connection was reset (ECONNRESET) or timed out (ETIMEDOUT). */
   reset(connection: TcpConnection, code: TcpErrorCode): void;
+  /**
+   * The connection entered TIME-WAIT: from now on the stack reads neither FIFO (its ACKs
+   * advertise the window last advertised), so the owner may take them back and set them to
+   * null while the connection waits out 2·MSL on its own (VPP frees the session here).
+   */
+  timeWait?(connection: TcpConnection): void;
   /** The connection is gone; release its FIFOs. */
   closed(connection: TcpConnection): void;
 }
@@ -1253,8 +1259,8 @@ export class TcpStack {
     // rather than none at all. Room for the largest header (60 bytes) is kept.
     const room = this.sink.maxSegmentRoom;
     if (room !== undefined && limit > room - 60) limit = room - 60;
-    if (c.sackEnabled) {
-      const blocks = c.rxFifo!.intervalCount;
+    if (c.sackEnabled && c.rxFifo !== null) {
+      const blocks = c.rxFifo.intervalCount;
       if (blocks > 0) {
         const max = c.timestampsEnabled ? TCP_MAX_SACK_BLOCKS - 1 : TCP_MAX_SACK_BLOCKS;
         limit -= 4 + 8 * (blocks < max ? blocks : max);
@@ -1325,7 +1331,7 @@ export class TcpStack {
       o.tsVal = Math.floor(this.nowMs) >>> 0;
       o.tsEcr = c.tsRecent;
     }
-    if (c.sackEnabled && flags & ACK && c.rxFifo!.intervalCount > 0) this.fillSackBlocks(c, o);
+    if (c.sackEnabled && flags & ACK && c.rxFifo !== null && c.rxFifo.intervalCount > 0) this.fillSackBlocks(c, o);
     const headerLength = TCP_HEADER_LENGTH + tcpOptionsLength(o);
     const at = this.sink.reserve(headerLength + length);
     if (at < 0) {
@@ -1373,12 +1379,16 @@ export class TcpStack {
    */
   private windowToAdvertise(c: TcpConnection): number {
     const fifo = c.rxFifo;
-    if (fifo === null) return 0;
-    const free = fifo.maxEnqueue();
     let current = seqSub(c.rcvAdvertisedEdge, c.rcvNxt);
     if (current < 0) current = 0;
-    const threshold = (fifo.size >>> 1) < c.rcvMss ? fifo.size >>> 1 : c.rcvMss;
-    const window = free - current >= threshold ? free : current;
+    let window = current;
+    // Without a FIFO (TIME-WAIT, the owner took it back): the window last advertised, as
+    // Linux's time-wait sockets keep it.
+    if (fifo !== null) {
+      const free = fifo.maxEnqueue();
+      const threshold = (fifo.size >>> 1) < c.rcvMss ? fifo.size >>> 1 : c.rcvMss;
+      if (free - current >= threshold) window = free;
+    }
     const shift = c.rcvWscale;
     let field = (window + (1 << shift) - 1) >>> shift;
     if (field > 0xffff) field = 0xffff;
@@ -1687,6 +1697,7 @@ export class TcpStack {
 
   private enterTimeWait(c: TcpConnection): void {
     c.state = TcpState.TIME_WAIT;
+    c.pendingEvents |= TcpEvent.TIME_WAIT;
     this.stopTimer(c, TcpTimer.RETRANSMIT);
     this.stopTimer(c, TcpTimer.PERSIST);
     this.stopTimer(c, TcpTimer.KEEPALIVE);
@@ -1748,6 +1759,9 @@ export class TcpStack {
           break;
         case TcpEvent.CONNECT_FAILED:
           events.connectFailed(c, c.error ?? 'ECONNREFUSED');
+          break;
+        case TcpEvent.TIME_WAIT:
+          if (c.state === TcpState.TIME_WAIT) events.timeWait?.(c);
           break;
         case TcpEvent.CLOSED:
           c.pendingEvents = 0;

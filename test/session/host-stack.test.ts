@@ -147,6 +147,11 @@ test('orderly close from the server side: data then FIN, both sessions end', asy
     await until(() => client.events.includes('cleanup'));
     assert.equal(server.sessions[0].connection?.state, 10 /* TIME_WAIT */);
     assert.match(vm.cli('show session verbose'), /TIME_WAIT/);
+    // The server app is done with it: it heard `cleanup` and its FIFOs are back, while the
+    // connection waits out 2·MSL alone.
+    assert.ok(server.events.includes('cleanup'));
+    assert.equal(server.app.segments.fifoCount, 0);
+    assert.equal(client.app.segments.fifoCount, 0);
   } finally {
     vm.stop();
   }
