@@ -540,13 +540,6 @@ export class TcpStack {
     this.sendSyn(c);
   }
 
-  /**
-   * RFC 4987 §3.6: the backlog is full, so the SYN gets a SYN-ACK whose ISN is a cookie
-   * (syn-cookie.ts) and nothing is kept; the peer's SYN retransmission, if this SYN-ACK is
-   * lost, gets another. Its options: our MSS; with timestamps only, window scale and SACK as
-   * negotiated, their state in our TSval. Sized for the last passive open's rx FIFO, as the
-   * connection's own FIFO comes only with the ACK.
-   */
   /** A connection for a listener's new peer, in SYN-RECEIVED with the app's FIFOs; null (counted) when the app refuses it. */
   private child(listener: TcpConnection, remotePort: number, remoteAddress: number, localAddress: number): TcpConnection | null {
     const c = this.allocate();
@@ -568,6 +561,13 @@ export class TcpStack {
     return c;
   }
 
+  /**
+   * RFC 4987 §3.6: the backlog is full, so the SYN gets a SYN-ACK whose ISN is a cookie
+   * (syn-cookie.ts) and nothing is kept; the peer's SYN retransmission, if this SYN-ACK is
+   * lost, gets another. Its options: our MSS; with timestamps only, window scale and SACK as
+   * negotiated, their state in our TSval. Sized for the last passive open's rx FIFO, as the
+   * connection's own FIFO comes only with the ACK.
+   */
   private sendSynCookie(listener: TcpConnection, remotePort: number, remoteAddress: number, localAddress: number): void {
     const config = this.config;
     const o = this.segOptions;
