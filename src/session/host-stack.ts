@@ -15,7 +15,7 @@
 // Segments the stack emits while a node runs are staged and handed to `tcp4-output` when
 // the node's frame is done (`flushOutput`); from outside a node they go at once.
 
-import { BufferFlag, NONE, OPAQUE_WORDS, type BufferPool } from '../vlib/buffer-pool.ts';
+import { BufferFlag, NONE, OPAQUE_WORDS } from '../vlib/buffer-pool.ts';
 import type { Engine } from '../vlib/engine.ts';
 import type { NodeRuntime } from '../vlib/node-runtime.ts';
 import { TimerWheel } from '../vlib/timer-wheel.ts';
@@ -26,15 +26,15 @@ import { formatIp4 } from '../wire/address.ts';
 import { IpProtocol } from '../wire/ip4.ts';
 import type { CongestionControlName } from '../tcp/congestion.ts';
 import { TcpConnection, TcpState, type TcpErrorCode } from '../tcp/connection.ts';
-import { TcpStack, type TcpConfig, type TcpEvents, type TcpSegmentSink, type TcpTimers } from '../tcp/stack.ts';
+import { TcpStack, type TcpConfig, type TcpEvents, type TcpTimers } from '../tcp/stack.ts';
 import { FifoError, type Fifo } from '../svm/fifo.ts';
 import { SegmentManager } from './segment-manager.ts';
 import { SessionLookup } from './session-table.ts';
+import { IndexQueue } from './index-queue.ts';
+import { BufferSegmentSink, OPAQUE_TCP_LOCAL, OPAQUE_TCP_REMOTE, STAGE_CAPACITY } from './segment-sink.ts';
 import { DATAGRAM_HEADER_LENGTH, DatagramHeader, peekDatagram, readDatagram, writeDatagram } from './datagram.ts';
 
-/** Opaque words of a segment on its way to tcp4-output or udp4-output: local and remote address. */
-export const OPAQUE_TCP_LOCAL = 3;
-export const OPAQUE_TCP_REMOTE = 4;
+export { OPAQUE_TCP_LOCAL, OPAQUE_TCP_REMOTE } from './segment-sink.ts';
 /** A datagram on its way to udp4-output: local port << 16 | remote port. */
 export const OPAQUE_UDP_PORTS = 5;
 
@@ -193,69 +193,6 @@ const EPHEMERAL_LOW = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_LOW;
 /** Sessions whose events session-queue handles per call. */
 export const EVENT_BATCH = 256;
-const STAGE_CAPACITY = 256;
-
-/**
- * The TCP segment sink: a pool buffer per segment, the TCP header at the start of its data
- * area (tcp4-output prepends the IPv4 header into the headroom). A segment for which no
- * buffer is left is written into a spare buffer and dropped, counted, as a NIC would drop
- * it: the stack's retransmission recovers, and its send loop always sees room.
- */
-export class BufferSegmentSink implements TcpSegmentSink {
-  readonly bytes: Uint8Array;
-  readonly staged = new Uint32Array(STAGE_CAPACITY);
-  count = 0;
-  /** Fib of a segment sent with no connection (a reset): the fib of the segment being answered. */
-  fibForReset = 0;
-  noBuffer = 0;
-  private reserved = NONE;
-  /** Taken from the pool by `session enable` (not before: an engine without TCP keeps every buffer). */
-  private spare = NONE;
-  private readonly maxRoom: number;
-
-  constructor(private readonly pool: BufferPool, private readonly host: HostStack) {
-    this.bytes = pool.bytes;
-    this.maxRoom = pool.dataSize;
-  }
-
-  /** TcpSegmentSink.maxSegmentRoom: TCP cuts segments to what one buffer holds. */
-  get maxSegmentRoom(): number {
-    return this.maxRoom;
-  }
-
-  /** Reserves the spare buffer that absorbs segments when the pool is empty. */
-  takeSpare(): boolean {
-    if (this.spare === NONE) this.spare = this.pool.allocOne();
-    return this.spare !== NONE;
-  }
-
-  reserve(room: number): number {
-    if (room > this.maxRoom || this.spare === NONE) return -1;
-    let bi = this.pool.allocOne();
-    if (bi === NONE) {
-      this.noBuffer++;
-      bi = this.spare;
-    }
-    this.reserved = bi;
-    return this.pool.dataStart(bi);
-  }
-
-  send(length: number, connection: TcpConnection | null, localAddress: number, remoteAddress: number): void {
-    const bi = this.reserved;
-    this.reserved = NONE;
-    if (bi === this.spare || bi === NONE) return;
-    const pool = this.pool;
-    pool.length[bi] = length;
-    pool.flags[bi] = BufferFlag.LOCALLY_ORIGINATED;
-    const base = bi * OPAQUE_WORDS;
-    const opaque = pool.opaque;
-    opaque[base + OPAQUE_TCP_LOCAL] = localAddress;
-    opaque[base + OPAQUE_TCP_REMOTE] = remoteAddress;
-    opaque[base + OPAQUE_FIB_INDEX] = connection === null ? this.fibForReset : this.host.fibOfConnection(connection);
-    this.staged[this.count++] = bi;
-    if (this.count === STAGE_CAPACITY) this.host.handOver();
-  }
-}
 
 /** The TCP wheel as the stack sees it: every start may move the engine timer earlier. */
 class WheelTimers implements TcpTimers {
@@ -287,9 +224,7 @@ export class HostStack implements TcpEvents {
   nowMs = 0;
 
   // The event ring: indices of sessions with events (Session.events) for session-queue.
-  private eventRing = new Int32Array(1024);
-  private eventHead = 0;
-  private eventCount = 0;
+  private readonly eventQueue = new IndexQueue();
   // Datagrams for udp4-output, staged like the TCP sink's segments.
   private readonly datagrams = new Uint32Array(STAGE_CAPACITY);
   private datagramCount = 0;
@@ -800,15 +735,7 @@ export class HostStack implements TcpEvents {
     s.events |= events;
     if (s.queued) return;
     s.queued = true;
-    if (this.eventCount === this.eventRing.length) {
-      const ring = this.eventRing;
-      const grown = new Int32Array(ring.length * 2);
-      for (let i = 0; i < this.eventCount; i++) grown[i] = ring[(this.eventHead + i) % ring.length];
-      this.eventRing = grown;
-      this.eventHead = 0;
-    }
-    this.eventRing[(this.eventHead + this.eventCount) % this.eventRing.length] = s.index;
-    this.eventCount++;
+    this.eventQueue.push(s.index);
     this.interruptQueue();
   }
 
@@ -848,21 +775,18 @@ export class HostStack implements TcpEvents {
   /** session-queue: runs the events of up to EVENT_BATCH sessions; true when more remain. */
   drainEvents(): boolean {
     let budget = EVENT_BATCH;
-    while (this.eventCount > 0 && budget-- > 0) {
-      const ring = this.eventRing;
-      const s = this.sessions[ring[this.eventHead]];
-      this.eventHead = this.eventHead + 1 === ring.length ? 0 : this.eventHead + 1;
-      this.eventCount--;
+    while (this.eventQueue.length > 0 && budget-- > 0) {
+      const s = this.sessions[this.eventQueue.shift()];
       s.queued = false;
       const events = s.events;
       s.events = 0;
       if (events !== 0 && s.state !== SessionState.FREE) this.runEvents(s, events);
     }
-    return this.eventCount > 0;
+    return this.eventQueue.length > 0;
   }
 
   get eventsPending(): number {
-    return this.eventCount;
+    return this.eventQueue.length;
   }
 
   private runEvents(s: Session, events: number): void {
