@@ -175,6 +175,12 @@ export class TcpConnection implements CongestionState {
    * segment sent before a delivered one is lost, applied to retransmissions).
    */
   rxtSndMax = 0;
+  /** The retransmission timer stands for a probe timeout (RFC 8985 §7.2), not the RTO. */
+  probeArmed = false;
+  /** A tail loss probe is out, not yet answered by an ACK that advanced SND.UNA. */
+  probeOut = false;
+  /** SND.MAX when the probe went out. */
+  probeHighSeq = 0;
   /** The scoreboard once made (see `scoreboard`); null again after reset. */
   private board: SackScoreboard | null = null;
   /** Blocks a scoreboard holds: one object per capacity, shared by reference (reset leaves it). */

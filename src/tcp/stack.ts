@@ -170,6 +170,10 @@ export class TcpStats {
   fastRetransmits = 0;
   /** Retransmissions found lost in SACK recovery (data sent after them was SACKed): sent again. */
   lostRetransmits = 0;
+  /** Tail loss probes sent (RFC 8985 §7): a segment after 2·SRTT of silence, instead of waiting for the RTO. */
+  tailLossProbes = 0;
+  /** Recoveries started by a probe's ACK: the data before the probe was lost. */
+  probeRecoveries = 0;
   timeouts = 0;
   segmentsRetransmitted = 0;
   bytesRetransmitted = 0;
@@ -233,6 +237,13 @@ const MIN_MSS = 88;
 /** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
 const PAWS_IDLE_MS = 24 * 86_400_000;
 const TIMESTAMPS_OPTION_LENGTH = 12;
+/**
+ * The shortest probe timeout (Linux: 10 ms). In-engine RTTs are microseconds, and a turn of
+ * a busy engine can take longer than 10 ms while an ACK waits in a queue behind the timers:
+ * 20 ms keeps such spurious probes rare and still repairs a tail loss ten times sooner than
+ * the 200 ms RTO.
+ */
+const PROBE_MIN_MS = 20;
 const MAX_WINDOW_SHIFT = 14;
 
 const { SYN, ACK, FIN, RST, PSH } = TcpFlags;
@@ -910,8 +921,9 @@ export class TcpStack {
         if (dataAcked > 0 && limited) c.cc.onAck(c, dataAcked, this.nowMs);
       }
       // RFC 6298 §5.2–5.3.
+      c.probeOut = false;
       if (c.sndMax === c.sndUna) this.stopTimer(c, TcpTimer.RETRANSMIT);
-      else this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+      else this.armRetransmitTimer(c);
       if (dataAcked > 0) c.pendingEvents |= TcpEvent.SEND_SPACE;
       if (finAcked) {
         switch (c.state) {
@@ -940,7 +952,12 @@ export class TcpStack {
     c.dupAcks++;
     this.stats.duplicateAcks++;
     if (!c.inRecovery) {
-      const lost = c.dupAcks >= DUP_THRESH || (c.sackEnabled && c.scoreboard.firstHoleLost(c.sndUna, c.smss));
+      // RFC 8985 §7.4: the probe's ACK shows data above a hole; what was sent before the probe,
+      // 2·SRTT and more before it, is lost (RACK's time rule in its simplest case).
+      const probeAnswered = c.probeOut && c.sackEnabled && c.scoreboard.count > 0
+        && seqGeq(c.scoreboard.highSacked(c.sndUna), c.probeHighSeq);
+      if (probeAnswered && seqGeq(c.sndUna, c.recoverSeq)) this.stats.probeRecoveries++;
+      const lost = probeAnswered || c.dupAcks >= DUP_THRESH || (c.sackEnabled && c.scoreboard.firstHoleLost(c.sndUna, c.smss));
       // RFC 6582 §3.2 step 2 (and RFC 6675 §5.1 after a timeout): not again until everything
       // sent before the last recovery or timeout is acknowledged — recoverSeq is one past it.
       if (lost && seqGeq(c.sndUna, c.recoverSeq)) this.enterRecovery(c);
@@ -968,6 +985,7 @@ export class TcpStack {
   private enterRecovery(c: TcpConnection): void {
     this.stats.fastRetransmits++;
     c.inRecovery = true;
+    c.probeOut = false;
     c.recoverSeq = c.sndMax;
     c.cc.onCongestion(c, this.nowMs);
     c.rttTiming = false;
@@ -1248,7 +1266,7 @@ export class TcpStack {
     }
     c.sndNxt = next;
     if (seqGt(next, c.sndMax)) c.sndMax = next;
-    if (c.timers[TcpTimer.RETRANSMIT] === 0) this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+    if (c.timers[TcpTimer.RETRANSMIT] === 0) this.armRetransmitTimer(c);
     return true;
   }
 
@@ -1458,7 +1476,8 @@ export class TcpStack {
     this.nowMs = this.clock();
     switch (kind) {
       case TcpTimer.RETRANSMIT:
-        this.retransmitTimeout(c);
+        if (c.probeArmed) this.probeTimeout(c);
+        else this.retransmitTimeout(c);
         break;
       case TcpTimer.DELAYED_ACK:
         if (c.segmentsUnacked > 0 || c.ackNow) {
@@ -1511,6 +1530,7 @@ export class TcpStack {
       return;
     }
     this.stats.timeouts++;
+    c.probeOut = false;
     c.cc.onTimeout(c, this.nowMs);
     c.recoverSeq = c.sndMax;
     c.inRecovery = false;
@@ -1524,6 +1544,49 @@ export class TcpStack {
     this.output(c);
     // Nothing went (the peer's window is closed): send the first segment anyway, as a probe.
     if (c.sndNxt === c.sndUna) this.retransmitSegment(c, c.sndUna, c.smss);
+    this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+  }
+
+  /**
+   * The retransmission timer for data in flight: the RTO, or — with SACK, outside recovery,
+   * no probe out and an RTT measured — a probe timeout of 2·SRTT (plus the peer's delayed-ACK
+   * allowance when one segment is out) when that comes first (RFC 8985 §7.2). The probe then
+   * makes the peer's SACKs show a tail loss that would otherwise wait for the RTO.
+   */
+  private armRetransmitTimer(c: TcpConnection): void {
+    c.probeArmed = false;
+    if (c.sackEnabled && !c.inRecovery && !c.probeOut && c.srtt > 0 && c.retransmitCount === 0) {
+      let pto = 2 * c.srtt;
+      if (seqSub(c.sndMax, c.sndUna) <= c.smss) pto += this.config.delayedAckMs;
+      if (pto < PROBE_MIN_MS) pto = PROBE_MIN_MS;
+      if (pto < c.rto) {
+        c.probeArmed = true;
+        this.startTimer(c, TcpTimer.RETRANSMIT, pto);
+        return;
+      }
+    }
+    this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+  }
+
+  /**
+   * RFC 8985 §7.3: the probe timer fired — one segment goes out, new data if the windows let
+   * it, else the last segment sent once more — and the RTO stands behind it.
+   */
+  private probeTimeout(c: TcpConnection): void {
+    c.probeArmed = false;
+    const state = c.state;
+    if (c.sndMax === c.sndUna || (state !== TcpState.ESTABLISHED && state !== TcpState.CLOSE_WAIT)) {
+      if (c.sndMax !== c.sndUna) this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
+      return;
+    }
+    this.stats.tailLossProbes++;
+    c.probeOut = true;
+    if (!this.sendNext(c, true)) {
+      const flight = seqSub(c.sndMax, c.sndUna);
+      const length = flight < c.smss ? flight : c.smss;
+      this.retransmitSegment(c, (c.sndMax - length) >>> 0, length);
+    }
+    c.probeHighSeq = c.sndMax;
     this.startTimer(c, TcpTimer.RETRANSMIT, c.rto);
   }
 

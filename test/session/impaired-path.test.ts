@@ -6,11 +6,12 @@
 // cubic, and `show tcp stats` must show the retransmissions that took; the same transfer
 // over the clean link needs none.
 //
-// Size: 64 MiB each way in every case. The clean runs take 0.2–0.7 s each here; the impaired
-// ones 35–45 s, most of it waiting out retransmission timeouts (≈ 100 per run, RTO ≥ 200 ms)
-// where a lost segment leaves too few SACKs behind it to start recovery (no RACK-TLP, RFC
-// 8985, yet). `VECNET_IMPAIRED_BYTES=<n>[k|m|g]` runs another size; `VECNET_NSIM_SEED=<n>`
-// replays another seed (the seed is in every message).
+// Size: 64 MiB each way in every case. The clean runs take 0.1–0.7 s each here; the impaired
+// ones 28–40 s: with 5 % loss each way and a 2–3 ms RTT, TCP's loss-limited rate (about
+// MSS / RTT · 1.22 / √p) is a few MB/s, and ≈ 30 retransmission timeouts remain per run
+// (tail loss probes and lost-retransmission detection repair the rest sooner).
+// `VECNET_IMPAIRED_BYTES=<n>[k|m|g]` runs another size; `VECNET_NSIM_SEED=<n>` replays
+// another seed (the seed is in every message).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,10 +74,15 @@ function assertByteExact(run: EchoRun, bytes: number, what: string): void {
 }
 
 for (const cc of ['newreno', 'cubic'] as const) {
-  test(`clean link, ${cc}: 64 MiB echoed byte-exact both ways, no retransmission`, { timeout: 60_000 }, async () => {
+  test(`clean link, ${cc}: 64 MiB echoed byte-exact both ways, no loss recovery`, { timeout: 60_000 }, async () => {
     const run = await echo(cc, CLEAN_BYTES, false);
     assertByteExact(run, CLEAN_BYTES, `clean ${cc}`);
-    assert.equal(run.stats.get('segments retransmitted') ?? 0, 0, `a lossless in-engine link needed retransmissions: ${[...run.stats]}`);
+    // Nothing is lost, so nothing is recovered. A tail loss probe may still go out when the
+    // engine is held up (a loaded machine) past the probe timeout with the ACK waiting in a
+    // queue: it is sent once more, not recovered, and is all that may be retransmitted.
+    const stats = run.stats;
+    assert.equal((stats.get('fast retransmits') ?? 0) + (stats.get('timeouts') ?? 0), 0, `a lossless in-engine link needed loss recovery: ${[...stats]}`);
+    assert.equal(stats.get('segments retransmitted') ?? 0, stats.get('tail loss probes') ?? 0, `retransmissions other than probes: ${[...stats]}`);
   });
 
   test(`nsim on both ends (${IMPAIRMENT}), ${cc}: ${IMPAIRED_BYTES >> 20} MiB echoed byte-exact both ways, retransmissions in show tcp stats`, { timeout: 180_000 }, async () => {

@@ -196,7 +196,7 @@ describe('tcp state ESTABLISHED: window, persist, timeouts, recovery', () => {
     checkAll(net);
   });
 
-  it('retransmits on timeout with exponential backoff, then recovers when the path heals', () => {
+  it('probes once, then retransmits on timeout with exponential backoff, and recovers when the path heals', () => {
     const { net, client, server } = runningPair();
     const data = streamBytes(50_000, 8);
     net.b.app(server).expect = data;
@@ -210,9 +210,12 @@ describe('tcp state ESTABLISHED: window, persist, timeouts, recovery', () => {
     net.a.pump(client);
     assert.ok(net.run(() => net.b.app(server).receivedBytes === data.length, 100_000));
     const retransmits = sentAt.filter((t) => t > start + 1).map((t) => Math.round(t - start));
-    // RTO 200 ms (the handshake's sample, floored at rtoMin), doubling: 0.2, 0.6, 1.4, 3, 6.2 s;
-    // the one at 12.6 s gets through.
-    assert.deepEqual([...new Set(retransmits)].slice(0, 6), [200, 600, 1400, 3000, 6200, 12600]);
+    // First a tail loss probe at 2·SRTT (RFC 8985 §7), then the RTO behind it — 200 ms (the
+    // handshake's sample, floored at rtoMin) — doubling: +0.2, +0.4, +0.8, +1.6, +3.2 s.
+    const times = [...new Set(retransmits)].slice(0, 6);
+    assert.ok(times[0] < 200, `a probe before the RTO (at ${times[0]} ms)`);
+    assert.deepEqual(times.slice(1).map((t, i) => t - times[i]), [200, 400, 800, 1600, 3200]);
+    assert.equal(net.a.stack.stats.tailLossProbes, 1, 'one probe: no more until an ACK moves SND.UNA');
     assert.equal(net.b.app(server).mismatchAt, -1);
     assert.ok(net.a.stack.stats.timeouts >= 4);
   });
@@ -302,5 +305,57 @@ describe('ESTABLISHED: both windows full and both lost', () => {
     net.settle(1000);
     const exchanged = net.a.stack.stats.segmentsOut + net.b.stack.stats.segmentsOut - before;
     assert.ok(exchanged <= 4, `${exchanged} segments exchanged (out of window: A ${net.a.stack.stats.outOfWindow}, B ${net.b.stack.stats.outOfWindow})`);
+  });
+});
+
+describe('ESTABLISHED: tail loss probe (RFC 8985 §7)', () => {
+  it('a lost tail is found by a probe after 2·SRTT, not by the RTO', () => {
+    const { net, client, server } = runningPair();
+    const data = streamBytes(20 * 1448, 21);
+    net.b.app(server).expect = data;
+    // The last two data segments of the first flight are lost.
+    const firstSends = new Set<number>();
+    net.filter = (s) => {
+      if (s.to !== net.b || s.bytes.length <= 32) return true;
+      const seq = ((s.bytes[4] << 24) | (s.bytes[5] << 16) | (s.bytes[6] << 8) | s.bytes[7]) >>> 0;
+      const offset = (seq - client.iss - 1) >>> 0;
+      if (offset >= 18 * 1448 && !firstSends.has(offset)) {
+        firstSends.add(offset);
+        return false;
+      }
+      return true;
+    };
+    const start = net.now;
+    net.a.app(client).toSend = data;
+    net.a.pump(client);
+    assert.ok(net.run(() => net.b.app(server).receivedBytes === data.length, 10_000));
+    const stats = net.a.stack.stats;
+    assert.equal(net.b.app(server).mismatchAt, -1);
+    assert.equal(stats.timeouts, 0, 'no retransmission timeout');
+    assert.ok(stats.tailLossProbes >= 1);
+    assert.ok(net.now - start < 200, `repaired in ${net.now - start} ms, before an RTO (200 ms) could fire`);
+  });
+
+  it('a probe whose ACK shows a hole before it starts recovery (the data sent before it is lost)', () => {
+    const { net, client, server } = runningPair();
+    const data = streamBytes(3 * 1448, 22);
+    net.b.app(server).expect = data;
+    // A three-segment flight whose first two segments are lost: one SACK alone cannot start
+    // fast recovery (three duplicate ACKs, or three segments SACKed, are needed).
+    let dropped = 0;
+    net.filter = (s) => {
+      if (s.to !== net.b || s.bytes.length <= 32 || dropped >= 2) return true;
+      dropped++;
+      return false;
+    };
+    const start = net.now;
+    net.a.app(client).toSend = data;
+    net.a.pump(client);
+    assert.ok(net.run(() => net.b.app(server).receivedBytes === data.length, 10_000));
+    const stats = net.a.stack.stats;
+    assert.equal(net.b.app(server).mismatchAt, -1);
+    assert.equal(stats.timeouts, 0);
+    assert.equal(stats.probeRecoveries, 1);
+    assert.ok(net.now - start < 200, `repaired in ${net.now - start} ms`);
   });
 });
