@@ -206,6 +206,10 @@ export class TcpConnection implements CongestionState {
   error: TcpErrorCode | null = null;
   /** Children of a listener in SYN-RECEIVED (the backlog). */
   synBacklog = 0;
+  /** A listener: when it last answered with a SYN cookie (−Infinity: never). */
+  synCookieSentAtMs = -Infinity;
+  /** A listener: its last child's rx FIFO size, which sizes a cookie SYN-ACK's window and scale. */
+  rxFifoSizeHint = 65536;
 
   // Counters shown per connection.
   segmentsIn = 0;

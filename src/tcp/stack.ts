@@ -264,10 +264,6 @@ export class TcpStack {
   private readonly clock: () => number;
   private readonly isnGenerator: IsnGenerator;
   private readonly synCookieKey: SynCookieKey;
-  /** When the last cookie went out: ACKs to a listener are checked for one only within its lifetime after it (as Linux). */
-  private synCookieSentAtMs = -Infinity;
-  /** Size of the last passive open's rx FIFO: what a cookie SYN-ACK's window and scale are sized for. */
-  private cookieRxFifoSize = 65536;
   private readonly pool: TcpConnection[] = [];
   private readonly freeSlots: number[] = [];
   private live = 0;
@@ -517,7 +513,7 @@ export class TcpStack {
     if (flags & ACK) {
       // The third segment of a handshake answered with a cookie? Only looked for while one
       // sent lately may still be valid (Linux's tcp_synq_no_recent_overflow).
-      if (!(flags & SYN) && this.config.synCookies && this.nowMs - this.synCookieSentAtMs <= SYN_COOKIE_LIFETIME_MS) {
+      if (!(flags & SYN) && this.config.synCookies && this.nowMs - listener.synCookieSentAtMs <= SYN_COOKIE_LIFETIME_MS) {
         this.synCookieAckInput(listener, remotePort, remoteAddress, localAddress);
         return;
       }
@@ -533,7 +529,7 @@ export class TcpStack {
     const c = this.child(listener, remotePort, remoteAddress, localAddress);
     if (c === null) return;
     listener.synBacklog++;
-    this.cookieRxFifoSize = c.rxFifo!.size;
+    listener.rxFifoSizeHint = c.rxFifo!.size;
     c.irs = this.segSeq;
     c.rcvNxt = (this.segSeq + 1) >>> 0;
     c.lastAckSent = c.rcvNxt;
@@ -576,7 +572,7 @@ export class TcpStack {
    * RFC 4987 §3.6: the backlog is full, so the SYN gets a SYN-ACK whose ISN is a cookie
    * (syn-cookie.ts) and nothing is kept; the peer's SYN retransmission, if this SYN-ACK is
    * lost, gets another. Its options: our MSS; with timestamps only, window scale and SACK as
-   * negotiated, their state in our TSval. Sized for the last passive open's rx FIFO, as the
+   * negotiated, their state in our TSval. Sized for the listener's last child's rx FIFO, as the
    * connection's own FIFO comes only with the ACK.
    */
   private sendSynCookie(listener: TcpConnection, remotePort: number, remoteAddress: number, localAddress: number): void {
@@ -594,7 +590,7 @@ export class TcpStack {
     out.sackBlockCount = 0;
     if (timestamps) {
       const peerWscale = config.windowScaling && o.windowScale >= 0 ? o.windowScale : -1;
-      const ourWscale = peerWscale >= 0 ? windowShiftFor(this.cookieRxFifoSize) : 0;
+      const ourWscale = peerWscale >= 0 ? windowShiftFor(listener.rxFifoSizeHint) : 0;
       out.windowScale = peerWscale >= 0 ? ourWscale : -1;
       out.sackPermitted = config.sack && o.sackPermitted;
       out.timestamps = true;
@@ -609,10 +605,10 @@ export class TcpStack {
     }
     const bytes = this.sink.bytes;
     // RFC 7323 §2.2: the window in a SYN is not scaled.
-    const window = this.cookieRxFifoSize < 0xffff ? this.cookieRxFifoSize : 0xffff;
+    const window = listener.rxFifoSizeHint < 0xffff ? listener.rxFifoSizeHint : 0xffff;
     this.writeHeader(bytes, at, listener.localPort, remotePort, iss, (clientIsn + 1) >>> 0, headerLength, SYN | ACK, window);
     emitTcpOptions(out, bytes, at + TCP_HEADER_LENGTH);
-    this.synCookieSentAtMs = this.nowMs;
+    listener.synCookieSentAtMs = this.nowMs;
     this.stats.synCookiesSent++;
     this.stats.segmentsOut++;
     listener.segmentsOut++;
@@ -656,7 +652,7 @@ export class TcpStack {
       this.sendReset(localAddress, listener.localPort, remoteAddress, remotePort, ack, 0, RST, null);
       return;
     }
-    this.cookieRxFifoSize = c.rxFifo!.size;
+    listener.rxFifoSizeHint = c.rxFifo!.size;
     c.irs = (seq - 1) >>> 0;
     c.rcvNxt = seq;
     c.lastAckSent = seq;

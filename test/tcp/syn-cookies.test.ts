@@ -475,6 +475,15 @@ describe('syn cookies: forged and stale ACKs', () => {
     assert.equal(fresh.b.stack.stats.synCookiesFailed, 0);
   });
 
+  it('cookies are per listener: an ACK to another listener, which sent none, is reset without a cookie check', () => {
+    const { net } = primed();
+    net.b.listen(PORT_B + 1);
+    net.b.deliver(craft({ srcPort: 5555, dstPort: PORT_B + 1, seq: 1, ack: 99, flags: ACK }, ADDRESS_A, ADDRESS_B), ADDRESS_A, ADDRESS_B);
+    const out = heldHeaders(net);
+    assert.equal(out[0]?.flags, RST);
+    assert.equal(net.b.stack.stats.synCookiesFailed, 0, 'not counted as a failed cookie');
+  });
+
   it('an ACK for a cookie made with timestamps must carry them and our TSval\'s options', () => {
     const net = heldNet({ configB: { synBacklog: 0 } });
     net.b.listen(PORT_B);
