@@ -65,8 +65,10 @@ export function sessionName(s: Session): string {
 function transportState(host: HostStack, s: Session): string {
   const c = s.connection;
   if (c !== null) return TCP_STATE_NAMES[c.state] ?? 'UNKNOWN';
-  // Sessions with no TCP under them (cut-through, UDP) show the session's state, open ones as VPP does.
+  // Sessions with no TCP under them (cut-through, UDP) show the session's state; open ones and
+  // UDP listeners as VPP's format_udp_connection and format_ct_connection do.
   if (s.state === SessionState.READY) return s.protocol === IpProtocol.UDP ? 'OPENED' : 'ESTABLISHED';
+  if (s.state === SessionState.LISTENING) return 'LISTEN';
   return host.stateName(s);
 }
 
