@@ -27,6 +27,7 @@ import vxlan4Encap from './vxlan4-encap.ts';
 import ip4VxlanBypass from './ip4-vxlan-bypass.ts';
 import tcp4Input from './tcp4-input.ts';
 import tcp4Output from './tcp4-output.ts';
+import tcp4Reset from './tcp4-reset.ts';
 import sessionQueue from './session-queue.ts';
 import udp4Input from './udp4-input.ts';
 import udp4Output from './udp4-output.ts';
@@ -58,6 +59,7 @@ export const VNET_NODES: readonly NodeDefinition[] = [
   ip4VxlanBypass,
   tcp4Input,
   tcp4Output,
+  tcp4Reset,
   sessionQueue,
   udp4Input,
   udp4Output,

@@ -9,8 +9,8 @@
 // offload (everything but the veth pair), from l3Offset — and L4_CHECKSUM_CORRECT, so a
 // segment to one of our own addresses (ip4-local, tcp4-input) is not checked against a sum
 // nobody computed. Every packet is locally originated and goes to ip4-lookup, which looks it
-// up in the fib of opaque word 1. Resets for closed ports (tcp4-reset in VPP) take the same
-// path. Writes: current, length, l3, flags LOCALLY_ORIGINATED | L4_CHECKSUM_OFFLOAD |
+// up in the fib of opaque word 1. Resets for closed ports leave through tcp4-reset, which is
+// this node under its own name and counter (nodes/tcp4-reset.ts). Writes: current, length, l3, flags LOCALLY_ORIGINATED | L4_CHECKSUM_OFFLOAD |
 // L4_CHECKSUM_CORRECT. A segment that does not fit (no headroom, bad length) is dropped,
 // counted.
 
@@ -24,10 +24,12 @@ import { formatIp4Packet } from '../src/wire/format.ts';
 const NEXTS = { drop: 'error-drop', lookup: 'ip4-lookup' } as const;
 const NEXT = indices(NEXTS);
 
-const ERRORS = {
+/** tcp4-reset keeps these two counters in this order under its own texts (one process for both). */
+export const TCP_OUTPUT_ERRORS = {
   segments: 'segments sent',
   malformed: 'bad segment from the tcp core',
 } as const;
+const ERRORS = TCP_OUTPUT_ERRORS;
 const ERROR = indices(ERRORS);
 
 const TTL = 64;

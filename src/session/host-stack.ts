@@ -761,6 +761,10 @@ export class HostStack implements TcpEvents {
       this.vm.enqueue('tcp4-output', sink.staged, sink.count);
       sink.count = 0;
     }
+    if (sink.resetCount > 0) {
+      this.vm.enqueue('tcp4-reset', sink.resets, sink.resetCount);
+      sink.resetCount = 0;
+    }
     if (this.datagramCount > 0) {
       this.vm.enqueue('udp4-output', this.datagrams, this.datagramCount);
       this.datagramCount = 0;

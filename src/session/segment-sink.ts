@@ -1,13 +1,17 @@
 // The TCP core's segment sink over the engine's buffer pool (src/tcp/stack.ts TcpSegmentSink):
 // a pool buffer per segment, staged until its owner — the session layer — hands the stage to
-// tcp4-output at the end of the node's frame (or at once, outside a node). The opaque words
-// it writes are what tcp4-output reads: local and remote address, and the fib to look the
-// destination up in.
+// tcp4-output at the end of the node's frame (or at once, outside a node). Resets that
+// belong to no connection (answers to segments for closed ports, RFC 9293 §3.10.7.1) have
+// a stage of their own, for tcp4-reset, as VPP sends them. The opaque words it writes are
+// what both nodes read: local and remote address, and the fib to look the destination up in.
 
 import { BufferFlag, NONE, OPAQUE_WORDS, type BufferPool } from '../vlib/buffer-pool.ts';
 import { OPAQUE_FIB_INDEX } from '../vnet/ip4-opaque.ts';
 import type { TcpConnection } from '../tcp/connection.ts';
 import type { TcpSegmentSink } from '../tcp/stack.ts';
+import { TcpFlags } from '../wire/tcp.ts';
+
+const RST_FLAG = TcpFlags.RST;
 
 /** Opaque words of a segment on its way to tcp4-output or udp4-output: local and remote address. */
 export const OPAQUE_TCP_LOCAL = 3;
@@ -34,6 +38,9 @@ export class BufferSegmentSink implements TcpSegmentSink {
   readonly bytes: Uint8Array;
   readonly staged = new Uint32Array(STAGE_CAPACITY);
   count = 0;
+  /** Resets for no connection, for tcp4-reset. */
+  readonly resets = new Uint32Array(STAGE_CAPACITY);
+  resetCount = 0;
   /** Fib of a segment sent with no connection (a reset): the fib of the segment being answered. */
   fibForReset = 0;
   noBuffer = 0;
@@ -74,6 +81,7 @@ export class BufferSegmentSink implements TcpSegmentSink {
     this.reserved = NONE;
     if (bi === this.spare || bi === NONE) return;
     const pool = this.pool;
+    const reset = connection === null && (this.bytes[pool.current[bi] + 13] & RST_FLAG) !== 0;
     pool.length[bi] = length;
     pool.flags[bi] = BufferFlag.LOCALLY_ORIGINATED;
     const base = bi * OPAQUE_WORDS;
@@ -81,6 +89,11 @@ export class BufferSegmentSink implements TcpSegmentSink {
     opaque[base + OPAQUE_TCP_LOCAL] = localAddress;
     opaque[base + OPAQUE_TCP_REMOTE] = remoteAddress;
     opaque[base + OPAQUE_FIB_INDEX] = connection === null ? this.fibForReset : this.owner.fibOfConnection(connection);
+    if (reset) {
+      this.resets[this.resetCount++] = bi;
+      if (this.resetCount === STAGE_CAPACITY) this.owner.handOver();
+      return;
+    }
     this.staged[this.count++] = bi;
     if (this.count === STAGE_CAPACITY) this.owner.handOver();
   }

@@ -1,7 +1,7 @@
 // Shared by the tests of tcp4-input, tcp4-output and session-queue: hand-made TCP segments in
 // IPv4 datagrams (checksums right unless asked otherwise), an engine with pg0 (10.10.1.1/24,
 // table 0) and the session layer enabled, and a tap on what the session layer hands to
-// tcp4-output (vm.enqueue of that node is recorded instead of run).
+// tcp4-output and tcp4-reset (vm.enqueue of those nodes is recorded instead of run).
 
 import { hostStackOf } from '../../src/host-stack.ts';
 import type { HostStack } from '../../src/session/host-stack.ts';
@@ -43,8 +43,10 @@ export function tcpDatagram(f: SegmentFields = {}): Uint8Array {
 export interface TcpSetup {
   vm: Engine;
   host: HostStack;
-  /** Buffers handed to tcp4-output so far (each a segment as the sink left it). */
+  /** Buffers handed to tcp4-output or tcp4-reset so far (each a segment as the sink left it). */
   toOutput: number[];
+  /** Of those, the ones handed to tcp4-reset (resets for no connection). */
+  toReset: number[];
 }
 
 export function tcpEngine(): TcpSetup {
@@ -53,9 +55,13 @@ export function tcpEngine(): TcpSetup {
   vm.cli('session enable');
   const toOutput: number[] = [];
   const enqueue = vm.enqueue.bind(vm);
+  const toReset: number[] = [];
   vm.enqueue = (name: string, buffers: ArrayLike<number>, count = buffers.length): void => {
-    if (name !== 'tcp4-output') return enqueue(name, buffers, count);
-    for (let i = 0; i < count; i++) toOutput.push(buffers[i]);
+    if (name !== 'tcp4-output' && name !== 'tcp4-reset') return enqueue(name, buffers, count);
+    for (let i = 0; i < count; i++) {
+      toOutput.push(buffers[i]);
+      if (name === 'tcp4-reset') toReset.push(buffers[i]);
+    }
   };
-  return { vm, host, toOutput };
+  return { vm, host, toOutput, toReset };
 }
