@@ -49,6 +49,15 @@ function protocolNumber(name: TransportName): number {
   throw new SessionError('EINVAL', `unknown transport '${String(name)}': expected tcp or udp`);
 }
 
+/** Two FIFOs from an app's segments, or SessionError ENOMEM (neither is kept). */
+function fifoPair(segments: SegmentManager, firstSize: number, secondSize: number): [Fifo, Fifo] {
+  try {
+    return segments.allocatePair(firstSize, secondSize);
+  } catch (error) {
+    throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
+  }
+}
+
 function checkPort(port: number): void {
   if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new SessionError('EINVAL', `bad port ${port}`);
 }
@@ -124,7 +133,7 @@ export class Session {
   /** Cut-through: this side has closed; both closed → both cleaned up. */
   appClosed = false;
   /** The segments a cut-through pair's FIFOs came from (the server app's). */
-  pairSegment: SegmentManager | null = null;
+  pairSegments: SegmentManager | null = null;
   /** Whatever the app wants to keep with the session. */
   appData = 0;
   /** Endpoints as the lookup table holds them (kept after the connection goes). */
@@ -371,12 +380,12 @@ export class HostStack implements TcpEvents {
     s.localPort = port;
     if (proto === IpProtocol.UDP) {
       try {
+        this.allocateFifos(s, app);
         this.claimUdpPort(port);
       } catch (error) {
-        this.freeSession(s);
+        this.discard(s, app);
         throw error;
       }
-      this.allocateFifos(s, app);
       this.lookup.addListener(fib, proto, address, port, s.index);
     } else {
       this.lookup.addListener(fib, proto, address, port, s.index);
@@ -415,15 +424,13 @@ export class HostStack implements TcpEvents {
     s.state = SessionState.CONNECTING;
     s.appData = appData;
     this.setEndpoints(s, local, localPort, address, port);
-    if (proto === IpProtocol.UDP) {
-      try {
-        this.claimUdpPort(localPort);
-      } catch (error) {
-        this.freeSession(s);
-        throw error;
-      }
+    try {
+      this.allocateFifos(s, app);
+      if (proto === IpProtocol.UDP) this.claimUdpPort(localPort);
+    } catch (error) {
+      this.discard(s, app);
+      throw error;
     }
-    this.allocateFifos(s, app);
     this.lookup.addSession(fib, proto, local, localPort, address, port, s.index);
     if (proto === IpProtocol.UDP) {
       this.queueEvent(s, SessionEvent.CONNECTED);
@@ -451,21 +458,21 @@ export class HostStack implements TcpEvents {
     const localPort = this.ephemeralPort(fib, IpProtocol.TCP, address, address, port);
     const c = this.allocateSession(app, fib);
     const s = this.allocateSession(server, fib);
-    let up: Fifo | null = null;
+    let up: Fifo;
+    let down: Fifo;
     try {
-      up = server.segments.allocate(server.rxFifoSize);
-      c.txFifo = s.rxFifo = up;
-      c.rxFifo = s.txFifo = server.segments.allocate(app.rxFifoSize);
+      [up, down] = fifoPair(server.segments, server.rxFifoSize, app.rxFifoSize);
     } catch (error) {
-      if (up !== null) server.segments.free(up);
       this.freeSession(c);
       this.freeSession(s);
-      throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
+      throw error;
     }
+    c.txFifo = s.rxFifo = up;
+    c.rxFifo = s.txFifo = down;
     for (const [one, other] of [[c, s], [s, c]]) {
       one.cutThrough = true;
       one.peerIndex = other.index;
-      one.pairSegment = server.segments;
+      one.pairSegments = server.segments;
     }
     c.state = SessionState.CONNECTING;
     c.appData = appData;
@@ -534,18 +541,16 @@ export class HostStack implements TcpEvents {
     this.vm.vnet.udpLocal.unregister(port);
   }
 
-  /** An rx and a tx FIFO of the app's sizes from its segment; ENOMEM (session freed) when full. */
+  /** An rx and a tx FIFO of the app's sizes from its segments; ENOMEM when they cannot grow. */
   private allocateFifos(s: Session, app: App): void {
-    try {
-      s.rxFifo = app.segments.allocate(app.rxFifoSize);
-      s.txFifo = app.segments.allocate(app.txFifoSize);
-    } catch (error) {
-      if (s.rxFifo !== null) app.segments.free(s.rxFifo);
-      s.rxFifo = null;
-      if (s.protocol === IpProtocol.UDP && s.localPort !== 0) this.releaseUdpPort(s.localPort);
-      this.freeSession(s);
-      throw new SessionError('ENOMEM', error instanceof FifoError ? error.message : String(error));
-    }
+    [s.rxFifo, s.txFifo] = fifoPair(app.segments, app.rxFifoSize, app.txFifoSize);
+  }
+
+  /** A session that could not be opened: its FIFOs (if it got them) and its slot go back. */
+  private discard(s: Session, app: App): void {
+    if (s.rxFifo !== null) app.segments.free(s.rxFifo);
+    if (s.txFifo !== null) app.segments.free(s.txFifo);
+    this.freeSession(s);
   }
 
   // ---------------------------------------------------------------- app → session
@@ -916,15 +921,9 @@ export class HostStack implements TcpEvents {
     let rx: Fifo;
     let tx: Fifo;
     try {
-      rx = app.segments.allocate(app.rxFifoSize);
+      [rx, tx] = fifoPair(app.segments, app.rxFifoSize, app.txFifoSize);
     } catch {
-      return false;
-    }
-    try {
-      tx = app.segments.allocate(app.txFifoSize);
-    } catch {
-      app.segments.free(rx);
-      return false;
+      return false; // no memory: TCP refuses the SYN, counted
     }
     const s = this.allocateSession(app, ls.fibIndex);
     s.state = SessionState.ACCEPTING;
@@ -1031,9 +1030,9 @@ export class HostStack implements TcpEvents {
     s.connection = null;
     app?.callbacks.cleanup?.(s);
     if (s.cutThrough) {
-      if (this.livePeer(s) === null && s.pairSegment !== null) {
-        if (s.rxFifo !== null) s.pairSegment.free(s.rxFifo);
-        if (s.txFifo !== null) s.pairSegment.free(s.txFifo);
+      if (this.livePeer(s) === null && s.pairSegments !== null) {
+        if (s.rxFifo !== null) s.pairSegments.free(s.rxFifo);
+        if (s.txFifo !== null) s.pairSegments.free(s.txFifo);
       }
     } else if (app !== undefined) {
       if (s.rxFifo !== null) app.segments.free(s.rxFifo);
@@ -1066,7 +1065,7 @@ export class HostStack implements TcpEvents {
     s.peerIndex = -1;
     s.sendClosed = false;
     s.appClosed = false;
-    s.pairSegment = null;
+    s.pairSegments = null;
     this.setEndpoints(s, 0, 0, 0, 0);
     this.liveSessions++;
     return s;
@@ -1080,7 +1079,7 @@ export class HostStack implements TcpEvents {
     s.appIndex = -1;
     s.events = 0;
     s.peerIndex = -1;
-    s.pairSegment = null;
+    s.pairSegments = null;
     this.freeSessions.push(s.index);
     this.liveSessions--;
   }

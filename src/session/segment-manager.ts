@@ -39,6 +39,17 @@ export class SegmentManager {
     return segment.allocate(size);
   }
 
+  /** Two FIFOs (a session's rx and tx), or neither: FifoError ENOMEM with the first given back. */
+  allocatePair(firstSize: number, secondSize: number): [Fifo, Fifo] {
+    const first = this.allocate(firstSize);
+    try {
+      return [first, this.allocate(secondSize)];
+    } catch (error) {
+      this.free(first);
+      throw error;
+    }
+  }
+
   /** Returns a FIFO to its segment. */
   free(fifo: Fifo): void {
     for (const segment of this.segments) {

@@ -44,7 +44,7 @@ test('cut-through echo through the CLI: 2 × 8 MiB byte-exact, and no TCP segmen
     assert.match(out, new RegExp(`^${4 * (8 << 20)} bytes \\(`, 'm'));
     assert.doesNotMatch(out, /error:/);
     assert.equal(tcpNodeCalls(vm), 0, 'tcp4-input and tcp4-output never ran');
-    await until(() => vm.cli('show session') === 'Thread 0: active sessions 1', 2000);
+    await until(() => vm.cli('show session') === 'Thread 0: active sessions 1', 'only the listener left', 2000);
   } finally {
     vm.stop();
   }

@@ -17,6 +17,7 @@ import { TcpState } from '../../src/tcp/connection.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import type { HostStack, Session, SessionErrorCode } from '../../src/session/host-stack.ts';
 import { SERVER_IP, twoVrfs } from './topology.ts';
+import { until } from './recorder.ts';
 
 const SERVER = parseIp4(SERVER_IP)!;
 const IDLE_MS = 40;
@@ -24,14 +25,6 @@ const INTERVAL_MS = 20;
 const PROBES = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 /** An app that records its events; the session it got, once it has one. */
 function recorder(host: HostStack, name: string, namespace: string, secret: number) {

@@ -17,6 +17,7 @@ import { TcpState } from '../../src/tcp/connection.ts';
 import type { Engine } from '../../src/vlib/engine.ts';
 import type { HostStack, Session, SessionErrorCode } from '../../src/session/host-stack.ts';
 import { SERVER_IP, twoVrfs } from './topology.ts';
+import { until } from './recorder.ts';
 
 const SERVER = parseIp4(SERVER_IP)!;
 const CLIENTS = 1000;
@@ -30,14 +31,6 @@ const gc = runInNewContext('gc') as () => void;
 function heapAfterGc(): number {
   for (let i = 0; i < 3; i++) gc();
   return process.memoryUsage().heapUsed;
-}
-
-async function until(check: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function world(): { vm: Engine; host: HostStack; buffersAtStart: number } {
@@ -78,7 +71,7 @@ test(`test echo clients nclients ${CLIENTS}: every client finishes byte-exact, t
     // Per client: handshake, ~7 data segments and their ACKs each way, the close.
     assertNoAckStorm(vm, CLIENTS * 40);
     // The clients detached when done; the server's side ends at LAST-ACK's ACK.
-    await until(() => host.sessionCount === 1, 'the listener to be the only session');
+    await until(() => host.sessionCount === 1, 'the listener to be the only session', 10_000);
     assert.match(vm.cli('show session'), /^Thread 0: active sessions 1$/m);
     assert.equal(host.tcp!.connectionCount, 1);
     assert.equal(host.lookup.sessions.size, 0);
@@ -152,7 +145,7 @@ test(`${CLIENTS} connections open at once: show session counts them; after close
     const heapBefore = heapAfterGc();
     for (let i = 0; i < CLIENTS; i++) host.connect(client, SERVER, 7000, i);
     vm.wake();
-    await until(() => complete === CLIENTS || failures.length > 0, () => `${CLIENTS} echoes (${complete} so far)`);
+    await until(() => complete === CLIENTS || failures.length > 0, () => `${CLIENTS} echoes (${complete} so far)`, 10_000);
     assert.deepEqual(failures, []);
     assert.deepEqual(echoed, new Array<number>(CLIENTS).fill(100));
 
@@ -174,8 +167,8 @@ test(`${CLIENTS} connections open at once: show session counts them; after close
     // The clients close: they wait in TIME-WAIT, the server's side goes after LAST-ACK.
     for (const s of sessions) host.close(s);
     vm.wake();
-    await until(() => sessions.every((s) => s.connection === null || s.connection.state === TcpState.TIME_WAIT), 'the closes to reach TIME-WAIT');
-    await until(() => host.sessionCount === 1, () => `TIME-WAIT (${TIME_WAIT_MS} ms) to end; ${host.sessionCount} sessions left`);
+    await until(() => sessions.every((s) => s.connection === null || s.connection.state === TcpState.TIME_WAIT), 'the closes to reach TIME-WAIT', 10_000);
+    await until(() => host.sessionCount === 1, () => `TIME-WAIT (${TIME_WAIT_MS} ms) to end; ${host.sessionCount} sessions left`, 10_000);
     assert.equal(cleanedUp, CLIENTS);
     assert.match(vm.cli('show session'), /^Thread 0: active sessions 1$/m);
     assert.equal(host.tcp!.connectionCount, 1, 'only the listener');

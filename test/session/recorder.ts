@@ -1,13 +1,14 @@
 // Small apps on the session layer's API for tests: `recorder` attaches an app that records
 // the events it hears, the bytes it receives and its sessions; `write` sends text on a
-// session; `until` waits (polling) for a condition while the engine runs.
+// session; `until` waits (polling) for a condition while the engine runs, and says which.
 
 import type { HostStack, Session, SessionErrorCode } from '../../src/session/host-stack.ts';
 
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls `check` while the engine runs; the error names `what` it waited for. */
+export async function until(check: () => boolean, what: string | (() => string) = 'a condition', timeoutMs = 5000): Promise<void> {
   const start = Date.now();
   while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
